@@ -1,0 +1,209 @@
+"""Settings: environment variables GROWTHOS_*, then an optional growthos.toml in the data directory.
+
+One typed object is passed down to every layer; nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from growthos.core.errors import ConfigError
+
+WORKSPACE_FILE = "growthos.toml"
+
+
+class ChannelRule(BaseModel):
+    """One rule of the channel classifier; every pattern given must match (case-insensitive regex)."""
+
+    channel: str
+    """Channel assigned when the rule matches (e.g. ``meta``, ``organic_search``)."""
+    click_id: str | None = None
+    """Match when the landing page carries this click-id parameter (``gclid``, ``fbclid``...)."""
+    source: str | None = None
+    """Regex on utm_source (orders) or sessionSource (GA4)."""
+    medium: str | None = None
+    """Regex on utm_medium (orders) or sessionMedium (GA4)."""
+    referrer: str | None = None
+    """Regex on the referrer's host name."""
+
+
+DEFAULT_CHANNEL_RULES: list[ChannelRule] = [
+    ChannelRule(channel="google_ads", click_id="gclid"),
+    ChannelRule(channel="meta", click_id="fbclid"),
+    ChannelRule(channel="google_ads", source=r"^(google|adwords)$", medium=r"^(cpc|ppc|paid|paid_search)$"),
+    ChannelRule(
+        channel="meta",
+        source=r"^(facebook|fb|instagram|ig|meta)$",
+        medium=r"^(cpc|paid|paid_social|paidsocial)$",
+    ),
+    ChannelRule(channel="email", medium=r"^e-?mail$"),
+    ChannelRule(channel="email", source=r"^(klaviyo|mailchimp|newsletter)$"),
+    ChannelRule(channel="organic_social", medium=r"^(social|organic_social)$"),
+    ChannelRule(
+        channel="organic_social",
+        source=r"(^|\.)(facebook|instagram|tiktok|pinterest|reddit|t|x|twitter|linkedin)\.(com|co)$",
+    ),
+    ChannelRule(channel="organic_social", referrer=r"(^|\.)(facebook|instagram|tiktok|pinterest|reddit|t|x|twitter)\.(com|co)$"),
+    ChannelRule(channel="organic_search", medium=r"^organic$"),
+    ChannelRule(channel="organic_search", referrer=r"(^|\.)(google|bing|duckduckgo|yahoo|ecosia)\.[a-z.]+$"),
+    ChannelRule(channel="direct", source=r"^\(direct\)$"),
+    ChannelRule(channel="referral", medium=r"^referral$"),
+    ChannelRule(channel="referral", referrer=r".+"),
+    ChannelRule(channel="direct", medium=r"^\(none\)$"),
+]
+
+DEFAULT_CATEGORY_MARGINS: dict[str, Decimal] = {
+    "Meal Kits": Decimal("0.38"),
+    "Family Boxes": Decimal("0.34"),
+    "Add-ons": Decimal("0.55"),
+    "Pantry": Decimal("0.48"),
+    "Gift Cards": Decimal("0.95"),
+}
+
+
+class Settings(BaseSettings):
+    """Every setting GrowthOS reads; env ``GROWTHOS_<NAME>`` overrides ``<data_dir>/growthos.toml``."""
+
+    model_config = SettingsConfigDict(env_prefix="GROWTHOS_", extra="ignore")
+
+    data_dir: Path = Path("./growthos-data")
+    """Directory holding the warehouse, the app database and generated keys."""
+    app_db_url: str | None = None
+    """SQLAlchemy URL of the app database; default SQLite file ``app.db`` in the data directory."""
+    engine: str = "duckdb"
+    """Warehouse engine adapter, by registered name."""
+    timezone: str = "America/New_York"
+    """Reporting time zone: day boundaries of every metric follow it."""
+    currency: str = "USD"
+    """Reporting currency (ISO 4217); amounts in other currencies are converted with ``fx_rates``."""
+    fx_rates: dict[str, Decimal] = Field(default_factory=lambda: {"USD": Decimal(1), "CAD": Decimal("0.73")})
+    """Units of reporting currency per unit of each source currency."""
+    as_of: date | None = None
+    """The workspace's 'today' (last full day is the day before); None means the real date."""
+    demo: bool = False
+    """True when the data directory holds the generated demo workspace."""
+    category_margins: dict[str, Decimal] = Field(default_factory=lambda: dict(DEFAULT_CATEGORY_MARGINS))
+    """Gross margin on list price per product type, used for COGS where no unit cost is known."""
+    default_margin: Decimal = Decimal("0.40")
+    """Gross margin for product types not in ``category_margins``."""
+    shipping_cost_per_order: Decimal = Decimal("8.50")
+    """Fulfilment and carrier cost per order, in reporting currency."""
+    payment_fee_rate: Decimal = Decimal("0.029")
+    """Payment processor fee as a share of the amount charged."""
+    payment_fee_fixed: Decimal = Decimal("0.30")
+    """Payment processor fixed fee per order, in reporting currency."""
+    channel_rules: list[ChannelRule] = Field(default_factory=lambda: list(DEFAULT_CHANNEL_RULES))
+    """Ordered channel classification rules; the first match wins."""
+    ingest_batch_size: int = 500
+    """Raw records appended per batch."""
+    duckdb_memory_limit: str = "2GB"
+    """DuckDB memory_limit for builds and queries."""
+    duckdb_threads: int | None = None
+    """DuckDB worker threads; None uses every core."""
+
+    @field_validator("currency")
+    @classmethod
+    def _upper_currency(cls, v: str) -> str:
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("must be a three-letter ISO 4217 code")
+        return v.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def resolved_app_db_url(self) -> str:
+        return self.app_db_url or f"sqlite:///{(self.data_dir / 'app.db').resolve()}"
+
+    def today(self) -> date:
+        """The workspace's today in its reporting time zone."""
+        if self.as_of is not None:
+            return self.as_of
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.timezone)).date()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _WorkspaceFileSource(settings_cls, init_settings, env_settings))
+
+
+class _WorkspaceFileSource(PydanticBaseSettingsSource):
+    """Reads ``growthos.toml`` from the data directory chosen by init arguments or the environment."""
+
+    def __init__(self, settings_cls, init_settings, env_settings) -> None:
+        super().__init__(settings_cls)
+        self._init = init_settings
+        self._env = env_settings
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        data_dir = self._init().get("data_dir") or self._env().get("data_dir") or "./growthos-data"
+        path = Path(data_dir) / WORKSPACE_FILE
+        if not path.exists():
+            return {}
+        try:
+            return tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from overrides, the environment and the workspace file, with errors made readable."""
+    from pydantic import ValidationError
+
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"setting {field!r}: {first['msg']}", field=field) from exc
+
+
+def write_workspace_file(data_dir: Path, values: dict[str, Any]) -> Path:
+    """Write simple key = value pairs (str, bool, date, numbers) to the workspace's growthos.toml."""
+    lines = []
+    for key, value in values.items():
+        if isinstance(value, bool):
+            lines.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, (int, float)):
+            lines.append(f"{key} = {value}")
+        elif isinstance(value, date):
+            lines.append(f"{key} = {value.isoformat()}")
+        else:
+            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{key} = "{escaped}"')
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / WORKSPACE_FILE
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,1 @@
+"""Sources: connectors, the demo generator and the collector; all produce RawRecords."""

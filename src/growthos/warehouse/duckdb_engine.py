@@ -1,0 +1,110 @@
+"""DuckDB adapter: one embedded file under the data directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from growthos.core.errors import WarehouseError
+from growthos.warehouse.engine import register_engine
+
+if TYPE_CHECKING:
+    from growthos.config import Settings
+
+
+def _short(exc: Exception) -> str:
+    """DuckDB's message without its list of candidate functions."""
+    return str(exc).split("\n\tCandidate functions:")[0].strip()
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(
+        self, path: Path | str, *, memory_limit: str = "2GB", threads: int | None = None, read_only: bool = False
+    ) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {"memory_limit": memory_limit}
+        if threads:
+            config["threads"] = threads
+        try:
+            self._con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._depth = 0
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        try:
+            self._con.execute(sql, params)
+        except duckdb.Error as exc:
+            raise WarehouseError(_short(exc)) from exc
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        try:
+            return self._con.sql(sql, params=params).to_arrow_table()
+        except duckdb.Error as exc:
+            raise WarehouseError(_short(exc)) from exc
+
+    def append(self, table: str, data: pa.Table) -> int:
+        self._con.register("__append_batch", data)
+        try:
+            cols = ", ".join(f'"{c}"' for c in data.column_names)
+            self._con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM __append_batch')
+        except duckdb.Error as exc:
+            raise WarehouseError(_short(exc)) from exc
+        finally:
+            self._con.unregister("__append_batch")
+        return data.num_rows
+
+    def register(self, name: str, data: pa.Table) -> None:
+        """Expose an Arrow table as a view for the following statements."""
+        self._con.register(name, data)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        else:
+            self._con.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def table_exists(self, table: str) -> bool:
+        schema, _, name = table.rpartition(".")
+        found = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+            [name, schema or "main"],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def close(self) -> None:
+        self._con.close()
+
+
+@register_engine("duckdb")
+def _open(settings: Settings) -> DuckDBEngine:
+    return DuckDBEngine(
+        settings.warehouse_path, memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads
+    )

@@ -1,0 +1,53 @@
+-- One row per counted order (not test, not cancelled), in the reporting currency:
+-- net_revenue = gross_sales - discounts - refunds;
+-- contribution_before_marketing = net_revenue + shipping_revenue - cogs - shipping_cost - payment_fees.
+-- Refunds count against the order's own day.
+WITH counted AS (
+    SELECT * FROM stg_orders WHERE NOT is_test AND NOT is_cancelled
+),
+line_costs AS (
+    SELECT order_id, sum(cogs) AS cogs FROM stg_order_lines GROUP BY order_id
+),
+ranked AS (
+    SELECT
+        o.*,
+        CASE WHEN o.customer_id IS NOT NULL THEN
+            row_number() OVER (PARTITION BY o.customer_id ORDER BY o.created_at, o.order_id)
+        END AS customer_order_index,
+        CASE WHEN o.customer_id IS NOT NULL THEN
+            min(o.order_date) OVER (PARTITION BY o.customer_id)
+        END AS customer_first_order_date
+    FROM counted AS o
+)
+SELECT
+    r.order_id,
+    r.order_name,
+    r.order_date,
+    r.created_at,
+    r.customer_id,
+    r.customer_order_index,
+    r.customer_order_index = 1 AS is_first_order,
+    r.customer_first_order_date,
+    r.order_date - r.customer_first_order_date AS days_since_first_order,
+    coalesce(r.channel, 'unknown') AS channel,
+    r.campaign_key,
+    r.source_currency,
+    r.units,
+    r.gross_sales,
+    r.discounts,
+    r.refunds,
+    r.gross_sales - r.discounts - r.refunds AS net_revenue,
+    r.shipping_revenue,
+    r.tax,
+    r.total_price,
+    CAST(coalesce(c.cogs, 0) AS DECIMAL(18, 4)) AS cogs,
+    CAST(s.shipping_cost_per_order AS DECIMAL(18, 4)) AS shipping_cost,
+    CAST(r.total_price * s.payment_fee_rate + s.payment_fee_fixed AS DECIMAL(18, 4)) AS payment_fees,
+    r.gross_sales - r.discounts - r.refunds + r.shipping_revenue - CAST(coalesce(c.cogs, 0) AS DECIMAL(18, 4))
+        - CAST(s.shipping_cost_per_order AS DECIMAL(18, 4))
+        - CAST(r.total_price * s.payment_fee_rate + s.payment_fee_fixed AS DECIMAL(18, 4))
+        AS contribution_before_marketing,
+    r.refunds > 0 AS is_refunded
+FROM ranked AS r
+CROSS JOIN cfg_settings AS s
+LEFT JOIN line_costs AS c ON c.order_id = r.order_id
