@@ -5,13 +5,14 @@ One typed object is passed down to every layer; nothing reads the environment an
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from growthos.core.errors import ConfigError
@@ -33,6 +34,19 @@ class ChannelRule(BaseModel):
     referrer: str | None = None
     """Regex on the referrer's host name."""
 
+    @model_validator(mode="after")
+    def _valid_patterns(self) -> ChannelRule:
+        patterns = {"source": self.source, "medium": self.medium, "referrer": self.referrer}
+        if self.click_id is None and not any(patterns.values()):
+            raise ValueError(f"rule for {self.channel!r} needs click_id, source, medium or referrer")
+        for name, pattern in patterns.items():
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{name} pattern {pattern!r} is not a valid regex: {exc}") from exc
+        return self
+
 
 DEFAULT_CHANNEL_RULES: list[ChannelRule] = [
     ChannelRule(channel="google_ads", click_id="gclid"),
@@ -50,7 +64,10 @@ DEFAULT_CHANNEL_RULES: list[ChannelRule] = [
         channel="organic_social",
         source=r"(^|\.)(facebook|instagram|tiktok|pinterest|reddit|t|x|twitter|linkedin)\.(com|co)$",
     ),
-    ChannelRule(channel="organic_social", referrer=r"(^|\.)(facebook|instagram|tiktok|pinterest|reddit|t|x|twitter)\.(com|co)$"),
+    ChannelRule(
+        channel="organic_social",
+        referrer=r"(^|\.)(facebook|instagram|tiktok|pinterest|reddit|t|x|twitter)\.(com|co)$",
+    ),
     ChannelRule(channel="organic_search", medium=r"^organic$"),
     ChannelRule(channel="organic_search", referrer=r"(^|\.)(google|bing|duckduckgo|yahoo|ecosia)\.[a-z.]+$"),
     ChannelRule(channel="direct", source=r"^\(direct\)$"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,13 +40,13 @@ class DuckDBEngine:
         self._con.execute("SET TimeZone = 'UTC'")
         self._depth = 0
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         try:
             self._con.execute(sql, params)
         except duckdb.Error as exc:
             raise WarehouseError(_short(exc)) from exc
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pa.Table:
         try:
             return self._con.sql(sql, params=params).to_arrow_table()
         except duckdb.Error as exc:

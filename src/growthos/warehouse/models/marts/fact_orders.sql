@@ -16,8 +16,15 @@ ranked AS (
         END AS customer_order_index,
         CASE WHEN o.customer_id IS NOT NULL THEN
             min(o.order_date) OVER (PARTITION BY o.customer_id)
-        END AS customer_first_order_date
+        END AS customer_first_order_date,
+        CASE WHEN o.customer_id IS NOT NULL THEN
+            first_value(coalesce(o.channel, 'unknown')) OVER customer_orders
+        END AS acquisition_channel,
+        CASE WHEN o.customer_id IS NOT NULL THEN
+            first_value(o.campaign_key) OVER customer_orders
+        END AS acquisition_campaign_key
     FROM counted AS o
+    WINDOW customer_orders AS (PARTITION BY o.customer_id ORDER BY o.created_at, o.order_id)
 )
 SELECT
     r.order_id,
@@ -31,6 +38,8 @@ SELECT
     r.order_date - r.customer_first_order_date AS days_since_first_order,
     coalesce(r.channel, 'unknown') AS channel,
     r.campaign_key,
+    r.acquisition_channel,
+    r.acquisition_campaign_key,
     r.source_currency,
     r.units,
     r.gross_sales,

@@ -14,6 +14,7 @@ flat AS (
         coalesce(li.product.productType, '') AS product_type,
         try_cast(li.quantity AS INTEGER) AS quantity,
         try_cast(li.originalUnitPriceSet.shopMoney.amount AS DECIMAL(18, 2)) AS unit_price,
+        upper(li.originalUnitPriceSet.shopMoney.currencyCode) AS currency,
         li.discountAllocations AS allocations
     FROM lines
 ),
@@ -40,6 +41,7 @@ SELECT
     f.product_type,
     f.quantity,
     f.unit_price,
+    f.currency,
     coalesce(d.discount, 0) AS discount,
     coalesce(d.bad_allocations, 0) AS bad_allocations
 FROM flat AS f

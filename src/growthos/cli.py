@@ -1,0 +1,266 @@
+"""The command line: thin commands that parse arguments, call one service, and render the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from growthos.config import Settings, load_settings
+from growthos.core.errors import GrowthOSError
+from growthos.core.periods import resolve_range
+
+app = typer.Typer(help="GrowthOS: growth analytics from your store, ads, analytics and product.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+out = Console()
+
+HEADLINE = ["net_revenue", "orders", "aov", "new_customers", "ad_spend", "mer", "ncac", "conversion_rate",
+            "contribution_margin", "refund_rate"]
+
+
+class State:
+    data_dir: Path | None = None
+
+
+@app.callback()
+def main(
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory (default $GROWTHOS_DATA_DIR or "
+                                                  "./growthos-data).")] = None,
+) -> None:
+    State.data_dir = data_dir
+
+
+def _settings() -> Settings:
+    return load_settings(data_dir=State.data_dir)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn GrowthOS errors into one clear line and exit code 2."""
+    try:
+        yield
+    except GrowthOSError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        console.print(f"[red]error{where}:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False, disable=not console.is_terminal)
+
+
+def _build_with_progress(ws) -> Any:
+    from growthos.pipeline import build_and_check
+    from growthos.warehouse.models import load_models
+
+    with _progress() as progress:
+        task = progress.add_task("Building models", total=len(load_models()))
+        result = build_and_check(ws, on_model=lambda model, rows: progress.advance(task))
+    return result
+
+
+def _print_checks(checks: list) -> None:
+    table = Table(title="Data-quality checks")
+    for col in ("check", "status", "observed", "detail"):
+        table.add_column(col)
+    colours = {"pass": "green", "warn": "yellow", "fail": "red"}
+    for c in checks:
+        observed = "" if c.observed is None else f"{c.observed:g}"
+        table.add_row(c.name, f"[{colours[c.status]}]{c.status}[/]", observed, c.detail[:100])
+    out.print(table)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and summarise only.")] = False,
+    scale: Annotated[float, typer.Option(help="Volume multiplier (1 = ~5,400 orders).", min=0.01, max=1000)] = 1.0,
+    list_anomalies: Annotated[bool, typer.Option("--list-anomalies", help="Print the injected anomalies.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Generate the demo workspace (a meal-kit brand), build the warehouse and print the summary."""
+    from growthos.sources.demo import anomalies_as_dicts
+
+    if list_anomalies:
+        rows = anomalies_as_dicts()
+        if as_json:
+            _print_json(rows)
+        else:
+            for a in rows:
+                out.print(f"{a['start']}..{a['end']}  {a['kind']:<26} {', '.join(a['metrics'])}")
+        return
+    with _errors():
+        summary = _run_demo(scale)
+    if as_json:
+        _print_json(summary)
+    else:
+        _print_summary(summary)
+
+
+def _run_demo(scale: float) -> dict[str, Any]:
+    from growthos.metrics.evaluate import summary
+    from growthos.pipeline import demo_settings, load_records
+    from growthos.sources.demo import generate
+    from growthos.workspace import Workspace
+
+    settings = demo_settings(_settings())
+    with Workspace(settings) as ws:
+        with _progress() as progress:
+            task = progress.add_task("Loading demo records", total=None)
+            stats = load_records(ws, generate(scale=scale), on_batch=lambda n: progress.advance(task, n))
+        console.print(f"Raw layer: {stats.received:,} records received, {stats.inserted:,} new.")
+        result = _build_with_progress(ws)
+        failed = [c for c in result.checks if c.status == "fail"]
+        console.print(f"Built {len(result.build.rows)} models in {result.build.duration_s:.1f} s; "
+                      f"{len(result.checks) - len(failed)}/{len(result.checks)} checks without failure.")
+        rng = resolve_range(None, None, "30d", settings.today())
+        return summary(ws.engine, rng, ws.last_full_day, HEADLINE)
+
+
+def _print_summary(data: dict[str, Any]) -> None:
+    from growthos.metrics.catalogue import CATALOGUE
+    from growthos.metrics.format import format_change, format_value
+
+    currency = _settings().currency
+    table = Table(title=f"Executive summary {data['from']} – {data['to']} "
+                        f"(vs {data['previous_from']} – {data['previous_to']})")
+    for col in ("KPI", "value", "previous", "change"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for name, kpi in data["kpis"].items():
+        metric = CATALOGUE[name]
+        change = format_change(kpi["change_pct"])
+        good = (kpi["change"] or 0) * (1 if metric.polarity == "up" else -1 if metric.polarity == "down" else 0)
+        colour = "green" if good > 0 else "red" if good < 0 else "white"
+        table.add_row(metric.label, format_value(metric, kpi["value"], currency),
+                      format_value(metric, kpi["previous"], currency), f"[{colour}]{change}[/]")
+    out.print(table)
+
+
+@app.command("build")
+def build_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Build the warehouse from the raw layer (all-or-nothing) and run the data-quality checks."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        result = _build_with_progress(ws)
+    if as_json:
+        _print_json({"job_id": result.build.job_id, "rows": result.build.rows,
+                     "duration_s": round(result.build.duration_s, 3),
+                     "checks": {c.name: c.status for c in result.checks}})
+    else:
+        out.print(f"Built {len(result.build.rows)} models in {result.build.duration_s:.1f} s (job "
+                  f"{result.build.job_id}).")
+        _print_checks(result.checks)
+
+
+@app.command()
+def checks(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show the data-quality checks of the latest build."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        results = ws.store.latest_check_results()
+    if as_json:
+        _print_json([
+            {"name": c.name, "status": c.status, "observed": c.observed, "threshold": c.threshold,
+             "detail": c.detail, "description": c.description, "job_id": c.job_id,
+             "checked_at": c.checked_at.isoformat() if c.checked_at else None}
+            for c in results
+        ])
+        return
+    if not results:
+        out.print("No checks yet: run `growthos build` first.")
+        return
+    _print_checks(results)
+
+
+@app.command()
+def kpis(
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    preset: Annotated[str | None, typer.Option("--range", help="7d, 14d, 30d, 90d or 180d.")] = None,
+    by: Annotated[str | None, typer.Option(help="Break down by channel or campaign.")] = None,
+    metrics: Annotated[str | None, typer.Option(help="Comma-separated metric names (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """KPIs for a date range, compared with the previous period of equal length."""
+    from growthos.core.errors import InvalidInput
+    from growthos.metrics.catalogue import parse_metric_list
+    from growthos.metrics.evaluate import breakdown, summary
+    from growthos.workspace import Workspace
+
+    with _errors():
+        names = parse_metric_list(metrics)
+        if by is not None and by not in ("channel", "campaign"):
+            raise InvalidInput(f"--by must be channel or campaign, got {by!r}", field="by")
+        settings = _settings()
+        rng = resolve_range(start, end, preset, settings.today())
+        with Workspace(settings) as ws:
+            _require_built(ws)
+            data = (breakdown(ws.engine, rng, by, ws.last_full_day, names) if by
+                    else summary(ws.engine, rng, ws.last_full_day, names))
+    if as_json:
+        _print_json(data)
+    elif by:
+        _print_breakdown(data, names)
+    else:
+        _print_summary(data)
+
+
+def _require_built(ws) -> None:
+    from growthos.core.errors import NotFound
+
+    if not ws.engine.table_exists("fact_orders"):
+        raise NotFound("the warehouse has not been built yet: run `growthos demo` or `growthos build`")
+
+
+def _print_breakdown(data: dict[str, Any], names: list[str]) -> None:
+    from growthos.metrics.catalogue import CATALOGUE
+    from growthos.metrics.format import format_value
+
+    currency = _settings().currency
+    shown = names[:8]
+    table = Table(title=f"KPIs by {data['by']} {data['from']} – {data['to']}")
+    table.add_column(data["by"])
+    for name in shown:
+        table.add_column(CATALOGUE[name].label, justify="right")
+    for row in data["rows"]:
+        table.add_row(str(row[data["by"]]),
+                      *[format_value(CATALOGUE[n], row["kpis"][n]["value"], currency) for n in shown])
+    out.print(table)
+
+
+@app.command()
+def catalogue(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/metrics.md.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Every KPI's definition: name, label, formula, unit, polarity."""
+    from growthos.metrics.docs import catalogue_json, catalogue_markdown
+
+    if markdown:
+        sys.stdout.write(catalogue_markdown())
+    elif as_json:
+        _print_json(catalogue_json())
+    else:
+        for m in catalogue_json():
+            out.print(f"[bold]{m['name']}[/] ({m['unit']}, {m['polarity']}): {m['formula']}", highlight=False)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    app()
+
+

@@ -1,0 +1,138 @@
+"""KPI evaluation: catalogue metrics over a date range, compared with the previous period of equal
+length; daily series; breakdowns by channel and campaign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from growthos.core.periods import DateRange
+from growthos.metrics.catalogue import CATALOGUE, Metric
+from growthos.metrics.queries import TOTAL_KEY, compute_bases
+from growthos.warehouse.engine import Engine
+
+PRECISION = 6
+
+
+def _round(value: float | None) -> float | None:
+    if value is None:
+        return None
+    rounded = round(value, PRECISION)
+    return 0.0 if rounded == 0 else rounded
+
+
+@dataclass(frozen=True)
+class Comparison:
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def change_pct(self) -> float | None:
+        """Relative change; None when the previous value is zero or missing."""
+        change = self.change
+        if change is None or not self.previous:
+            return None
+        return change / abs(self.previous)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {
+            "value": _round(self.value),
+            "previous": _round(self.previous),
+            "change": _round(self.change),
+            "change_pct": _round(self.change_pct),
+        }
+
+
+# Bases that have no value when nothing was measured; every other base is a sum or count, so 0.
+_NO_DEFAULT = frozenset({"payback_days"})
+
+
+class _Bases(dict):
+    """Base aggregates where a sum or count that saw no rows is 0, not missing."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        if value is None and key not in _NO_DEFAULT:
+            return 0.0
+        return value
+
+
+def metric_values(bases: dict[str, float | None], metrics: list[Metric]) -> dict[str, float | None]:
+    """Each metric's value from one group's base aggregates."""
+    filled = _Bases(bases)
+    return {m.name: m.compute(filled) for m in metrics}
+
+
+def _metrics(names: list[str] | None) -> list[Metric]:
+    return [CATALOGUE[n] for n in names] if names else list(CATALOGUE.values())
+
+
+def summary(
+    engine: Engine, rng: DateRange, last_full_day: date, names: list[str] | None = None
+) -> dict[str, Any]:
+    """`growthos kpis --json` and /api/metrics/summary: every KPI with its previous-period value."""
+    metrics = _metrics(names)
+    prev = rng.previous()
+    current = metric_values(compute_bases(engine, rng, "total", last_full_day)[TOTAL_KEY], metrics)
+    previous = metric_values(compute_bases(engine, prev, "total", last_full_day)[TOTAL_KEY], metrics)
+    return {
+        **_range_fields(rng),
+        "kpis": {m.name: Comparison(current[m.name], previous[m.name]).as_dict() for m in metrics},
+    }
+
+
+def breakdown(
+    engine: Engine, rng: DateRange, by: str, last_full_day: date, names: list[str] | None = None
+) -> dict[str, Any]:
+    """KPIs per channel or campaign, each with its previous-period value; rows by net revenue."""
+    metrics = _metrics(names)
+    current = compute_bases(engine, rng, by, last_full_day)
+    previous = compute_bases(engine, rng.previous(), by, last_full_day)
+    rows = []
+    for key in sorted(set(current) | set(previous), key=lambda k: (k is None, str(k))):
+        now = metric_values(current.get(key, {}), metrics)
+        before = metric_values(previous.get(key, {}), metrics)
+        rows.append(
+            {by: key, "kpis": {m.name: Comparison(now[m.name], before[m.name]).as_dict() for m in metrics}}
+        )
+    rows.sort(key=lambda r: -(r["kpis"].get("net_revenue", {}).get("value") or 0.0) if "net_revenue" in
+              r["kpis"] else 0.0)
+    return {**_range_fields(rng), "by": by, "rows": rows}
+
+
+def timeseries(
+    engine: Engine, rng: DateRange, last_full_day: date, names: list[str] | None = None
+) -> dict[str, Any]:
+    """Daily values of each metric over the range (every day present, None where undefined)."""
+    metrics = _metrics(names)
+    per_day = compute_bases(engine, rng, "day", last_full_day)
+    days = [rng.start + timedelta(days=i) for i in range(rng.days)]
+    series = {m.name: [] for m in metrics}
+    for day in days:
+        values = metric_values(per_day.get(day, {}), metrics)
+        for m in metrics:
+            series[m.name].append(_round(values[m.name]))
+    return {
+        "from": rng.start.isoformat(),
+        "to": rng.end.isoformat(),
+        "interval": "day",
+        "dates": [d.isoformat() for d in days],
+        "series": series,
+    }
+
+
+def _range_fields(rng: DateRange) -> dict[str, str]:
+    prev = rng.previous()
+    return {
+        "from": rng.start.isoformat(),
+        "to": rng.end.isoformat(),
+        "previous_from": prev.start.isoformat(),
+        "previous_to": prev.end.isoformat(),
+    }

@@ -1,0 +1,68 @@
+"""Pipeline services: load records into the raw layer, build the warehouse, run the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from growthos.config import Settings, write_workspace_file
+from growthos.sources.base import RawRecord
+from growthos.store import CheckOutcome
+from growthos.warehouse.build import BuildResult, build
+from growthos.warehouse.checks import run_checks
+from growthos.warehouse.models import Model
+from growthos.warehouse.raw import IngestStats, ingest
+from growthos.workspace import Workspace
+
+
+@dataclass
+class PipelineResult:
+    ingest: IngestStats | None
+    build: BuildResult
+    checks: list[CheckOutcome]
+
+
+def load_records(
+    ws: Workspace, records: Iterable[RawRecord], on_batch: Callable[[int], None] | None = None
+) -> IngestStats:
+    """Append records to the raw layer, as one job run."""
+    job_id = ws.store.start_job("ingest")
+    try:
+        stats = ingest(ws.engine, records, batch_size=ws.settings.ingest_batch_size, on_batch=on_batch)
+    except Exception as exc:
+        ws.store.finish_job(job_id, "failed", error=str(exc))
+        raise
+    ws.store.finish_job(
+        job_id,
+        "succeeded",
+        rows={"received": stats.received, "inserted": stats.inserted},
+        stats={"batches": stats.batches, "by_entity": stats.by_entity},
+    )
+    return stats
+
+
+def build_and_check(ws: Workspace, on_model: Callable[[Model, int], None] | None = None) -> PipelineResult:
+    """Build every model (all-or-nothing), then run and store the data-quality checks."""
+    result = build(ws.engine, ws.settings, ws.store, on_model)
+    checks = run_checks(ws.engine, result.job_id)
+    if result.job_id is not None:
+        ws.store.save_check_results(result.job_id, checks)
+    return PipelineResult(ingest=None, build=result, checks=checks)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """Mark the data directory as the demo workspace (its 'today' is the day after the demo's last day)."""
+    from growthos.config import load_settings
+    from growthos.sources.demo import DEMO_END_DATE
+
+    write_workspace_file(
+        settings.data_dir,
+        {
+            "demo": True,
+            "as_of": DEMO_END_DATE + timedelta(days=1),
+            "timezone": "America/New_York",
+            "currency": "USD",
+        },
+    )
+    return load_settings(data_dir=settings.data_dir)

@@ -1,0 +1,60 @@
+"""Shared fixtures. Warehouse tests take `engine`, parametrised over every engine adapter, so the same
+assertions run on each; `build_from` loads records into it and builds the models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from growthos.config import Settings, load_settings
+from growthos.sources.base import RawRecord
+from growthos.warehouse.build import BuildResult, run_models
+from growthos.warehouse.duckdb_engine import DuckDBEngine
+from growthos.warehouse.engine import Engine
+from growthos.warehouse.raw import ingest
+
+ENGINE_FACTORIES: dict[str, Callable[[Path], Engine]] = {
+    "duckdb": lambda tmp: DuckDBEngine(tmp / "warehouse.duckdb", memory_limit="1GB"),
+}
+
+
+@pytest.fixture(params=sorted(ENGINE_FACTORIES))
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    eng = ENGINE_FACTORIES[request.param](tmp_path)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a throw-away data directory; keyword arguments override fields."""
+
+    def make(**overrides) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        overrides.setdefault("as_of", date(2026, 2, 10))
+        return load_settings(**overrides)
+
+    return make
+
+
+@pytest.fixture
+def build_from(engine: Engine, make_settings) -> Callable[..., BuildResult]:
+    """Ingest records into `engine` and build every model; returns the build result."""
+
+    def run(records: Iterable[RawRecord], settings: Settings | None = None) -> BuildResult:
+        ingest(engine, records)
+        return run_models(engine, settings or make_settings())
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads or writes a real user's data directory or settings."""
+    for var in ("GROWTHOS_DATA_DIR", "GROWTHOS_APP_DB_URL", "GROWTHOS_ENGINE", "GROWTHOS_TIMEZONE",
+                "GROWTHOS_CURRENCY", "GROWTHOS_AS_OF"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GROWTHOS_DATA_DIR", str(tmp_path / "default-data"))
