@@ -16,6 +16,8 @@ from growthos.warehouse.duckdb_engine import DuckDBEngine
 from growthos.warehouse.engine import Engine
 from growthos.warehouse.raw import ingest
 
+pytest_plugins = ["support.fixtures"]  # postgres_server, postgres_url, fresh_postgres_url, app_db_url, app_store
+
 ENGINE_FACTORIES: dict[str, Callable[[Path], Engine]] = {
     "duckdb": lambda tmp: DuckDBEngine(tmp / "warehouse.duckdb", memory_limit="1GB"),
 }

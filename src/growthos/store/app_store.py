@@ -1,0 +1,141 @@
+"""AppStore: the one object the rest of GrowthOS uses to read and write the app database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from growthos.core.errors import RetryableError
+from growthos.store import checks, jobs
+from growthos.store.engine import describe_url, make_engine
+from growthos.store.migrate import upgrade_engine
+from growthos.store.records import CheckOutcome, JobRun
+from growthos.store.types import utcnow
+
+if TYPE_CHECKING:
+    from growthos.config import Settings
+
+Clock = Callable[[], datetime]
+
+
+class AppStore:
+    """Operational state of a workspace: job runs and check results (connections, keys... to come).
+
+    Thread-safe (each call takes a pooled connection); share one instance per process.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        """Wrap an engine whose database is already migrated; most callers want ``open``."""
+        self._engine = engine
+        self._clock: Clock = clock or utcnow
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock | None = None) -> AppStore:
+        """Open the database at ``url``, creating it (and a SQLite file's directory) and migrating it to head.
+
+        ``clock`` (returning aware datetimes) replaces the wall clock, for tests.
+        Raises ConfigError for a bad URL, an unreachable server or a database from a newer GrowthOS.
+        """
+        engine = make_engine(url)
+        try:
+            upgrade_engine(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppStore:
+        """Open the workspace's app database (``settings.resolved_app_db_url``), creating the data dir."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls.open(settings.resolved_app_db_url, clock=clock)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return describe_url(self._engine.url)
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        """Release every pooled connection (the store can still reconnect if used again)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> AppStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"AppStore({self.url!r})"
+
+    def ping(self) -> None:
+        """Raise RetryableError when the database cannot answer a trivial query."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1")).scalar_one()
+        except DBAPIError as exc:
+            raise RetryableError(f"app database {self.url} is unreachable: {exc.orig}") from exc
+
+    # -- job runs ---------------------------------------------------------------------------------
+
+    def start_job(self, kind: str, params: dict[str, Any] | None = None) -> int:
+        """Record a job of ``kind`` as running from now; returns its id."""
+        return jobs.start_job(self._engine, self._clock, kind, params)
+
+    def finish_job(
+        self,
+        job_id: int,
+        status: str,
+        *,
+        rows: dict[str, int] | None = None,
+        error: str | None = None,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        """Mark a running job ``succeeded`` or ``failed`` as of now.
+
+        Raises InvalidInput (bad status, rows or stats), NotFound (unknown id), Conflict (already finished).
+        """
+        jobs.finish_job(self._engine, self._clock, job_id, status, rows=rows, error=error, stats=stats)
+
+    def get_job(self, job_id: int) -> JobRun:
+        """The job with this id; raises NotFound."""
+        return jobs.get_job(self._engine, job_id)
+
+    def list_jobs(
+        self, kind: str | None = None, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[JobRun]:
+        """Jobs newest first (by start time, then id), optionally of one kind and/or status."""
+        return jobs.list_jobs(self._engine, kind, status, limit, offset)
+
+    def last_job(self, kind: str, status: str | None = None) -> JobRun | None:
+        """The newest job of ``kind`` (with ``status`` if given), or None."""
+        return jobs.last_job(self._engine, kind, status)
+
+    # -- data-quality checks ----------------------------------------------------------------------
+
+    def save_check_results(self, job_id: int, results: list[CheckOutcome]) -> None:
+        """Save the check outcomes of a job in order, replacing any saved for it before.
+
+        Outcomes without ``checked_at`` get now. Raises NotFound (unknown job) or InvalidInput.
+        """
+        checks.save_check_results(self._engine, self._clock, job_id, results)
+
+    def latest_check_results(self) -> list[CheckOutcome]:
+        """The outcomes of the newest job that saved any, in saved order; empty if none ever did."""
+        return checks.latest_check_results(self._engine)

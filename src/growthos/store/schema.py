@@ -1,0 +1,77 @@
+"""Table definitions of the app database, used by queries (SQLAlchemy Core).
+
+The tables are created and changed only by migrations (migrations/versions/); a new table or column
+goes into both a new revision and here, and tests/store/test_store_migrations.py checks they agree.
+Constraint names follow NAMING_CONVENTION so later revisions can refer to them on both backends.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from growthos.store.records import CHECK_STATUSES, JOB_STATUSES
+from growthos.store.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("params", JSON, nullable=False),
+    Column("rows", JSON, nullable=False),
+    Column("stats", JSON, nullable=False),
+    Column("error", Text, nullable=True),
+    CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+    Index(None, "kind", "started_at"),
+    Index(None, "started_at"),
+    sqlite_autoincrement=True,  # never reuse a job id, even after the newest row is deleted
+)
+
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("job_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("observed", Double, nullable=True),
+    Column("threshold", Double, nullable=True),
+    Column("detail", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("status", CHECK_STATUSES), name="status"),
+    UniqueConstraint("job_id", "position"),
+    sqlite_autoincrement=True,
+)
