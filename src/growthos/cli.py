@@ -244,6 +244,30 @@ def _print_breakdown(data: dict[str, Any], names: list[str]) -> None:
 
 
 @app.command()
+def jobs(
+    kind: Annotated[str | None, typer.Option(help="Only jobs of this kind (build, ingest...).")] = None,
+    status: Annotated[str | None, typer.Option(help="running, succeeded or failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Job runs, newest first: builds, ingestions, with rows per model or the error."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        runs = ws.store.list_jobs(kind=kind, status=status, limit=limit)
+    if as_json:
+        _print_json([r.to_dict() for r in runs])
+        return
+    table = Table(title="Job runs")
+    for col in ("id", "kind", "status", "started (UTC)", "seconds", "error"):
+        table.add_column(col)
+    for r in runs:
+        seconds = "" if r.duration_s is None else f"{r.duration_s:.1f}"
+        table.add_row(str(r.id), r.kind, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", seconds, (r.error or "")[:80])
+    out.print(table)
+
+
+@app.command()
 def catalogue(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/metrics.md.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
