@@ -4,7 +4,6 @@ idempotent re-ingestion, and data-quality checks that pass on clean data."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path

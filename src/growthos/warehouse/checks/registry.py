@@ -40,7 +40,7 @@ _CHECKS = [
     Check("not_null", "Required columns of the marts are filled", None, 0),
     Check("referential_integrity", "Fact rows point at existing customers, channels, days and campaigns", None, 0),
     Check("row_reconciliation", "Raw records = staged + quarantined; counted staged orders = fact orders", None, 0),
-    Check("revenue_reconciliation", "Net revenue and ad spend reconcile from raw payloads to facts (abs. diff.)",
+    Check("revenue_reconciliation", "Net revenue per order and spend per campaign-day reconcile from raw to facts",
           None, 0.01),
     Check("order_totals_consistent", "Line items add up to each order's subtotal and discounts", 0, None),
     Check("non_negative_amounts", "No negative amounts or counts; refunds never exceed the sale", None, 0),
