@@ -42,7 +42,7 @@ class DuckDBEngine:
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         try:
-            self._con.execute(sql, params)
+            self._con.execute(sql, params).fetchall()
         except duckdb.Error as exc:
             raise WarehouseError(_short(exc)) from exc
 
@@ -56,7 +56,7 @@ class DuckDBEngine:
         self._con.register("__append_batch", data)
         try:
             cols = ", ".join(f'"{c}"' for c in data.column_names)
-            self._con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM __append_batch')
+            self._con.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM __append_batch').fetchall()
         except duckdb.Error as exc:
             raise WarehouseError(_short(exc)) from exc
         finally:
@@ -96,8 +96,8 @@ class DuckDBEngine:
         found = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
             [name, schema or "main"],
-        ).fetchone()
-        return bool(found and found[0])
+        ).fetchall()
+        return bool(found and found[0][0])
 
     def close(self) -> None:
         self._con.close()

@@ -5,16 +5,9 @@ insights, Google Ads campaign days, GA4 traffic rows); ``ANOMALIES`` is the grou
 distortions injected into them.
 """
 
-from growthos.sources.demo.anomalies import (
-    ANOMALIES,
-    DEMO_DAYS,
-    DEMO_END_DATE,
-    DEMO_SEED,
-    Anomaly,
-    anomalies_as_dicts,
-    anomalies_for,
-)
+from growthos.sources.demo.anomalies import ANOMALIES, Anomaly, anomalies_as_dicts, anomalies_for
 from growthos.sources.demo.generator import generate
+from growthos.sources.demo.period import DEMO_DAYS, DEMO_END_DATE, DEMO_SEED
 
 __all__ = [
     "ANOMALIES",

@@ -110,6 +110,8 @@ def _google_campaign_day(rng: random.Random, demand: Demand, stats: list[dict[st
     planned = demand.new_rates(index).get(key, 0.0)
     cost_micros = round(planned * campaign.cpa * noise(rng, 0.07) * 100) * 10_000 + rng.randrange(10_000)
     clicks = round(expected_sessions(demand, stats, index, key) / 0.92 * noise(rng, 0.05))
+    if cost_micros >= 10_000:
+        clicks = max(clicks, 1)  # search ads are paid per click
     impressions = max(clicks, round(clicks / (campaign.ctr * noise(rng, 0.08))))
     real = touch_day(stats, index, key)
     conversions = round(real.orders * rng.uniform(1.25, 1.55), 2) if tracked else 0.0

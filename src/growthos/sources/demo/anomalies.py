@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-DEMO_SEED = 42
-DEMO_END_DATE = date(2026, 2, 9)
-"""The last full day of the demo history."""
-DEMO_DAYS = 180
+from growthos.sources.demo.period import DEMO_DAYS, DEMO_END_DATE
+
 QUIET_DAYS = 28
 """No anomaly in the first four weeks, so every anomaly has a clean baseline before it."""
 

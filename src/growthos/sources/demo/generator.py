@@ -7,9 +7,10 @@ from datetime import date
 
 from growthos.sources.base import RawRecord
 from growthos.sources.demo.ads import google_rows, meta_rows
-from growthos.sources.demo.anomalies import DEMO_DAYS, DEMO_END_DATE, DEMO_SEED, AnomalyCalendar, anomalies_for
+from growthos.sources.demo.anomalies import AnomalyCalendar, anomalies_for
 from growthos.sources.demo.demand import Demand
 from growthos.sources.demo.ga4 import ga4_rows
+from growthos.sources.demo.period import DEMO_DAYS, DEMO_END_DATE, DEMO_SEED
 from growthos.sources.demo.shop import ShopSimulation
 
 

@@ -32,7 +32,7 @@ REFUND_ID_BASE = 9800000000
 REFUND_PROBABILITY = 0.05
 GA4_CAPTURE = 0.94
 """Share of orders GA4 records as ecommerce purchases (ad blockers, consent)."""
-SUBSCRIBER_SHARE = 0.275
+SUBSCRIBER_SHARE = 0.26
 SUBSCRIBER_CONTINUE = 0.88
 OCCASIONAL_CONTINUE = 0.36
 CADENCES = (7, 14, 21)
@@ -292,10 +292,12 @@ class ShopSimulation:
         rng = self._refunds
         if rng.random() >= REFUND_PROBABILITY and not recall:
             return None
-        delay = rng.randint(1, 3) if recall else rng.randint(1, 10)
-        refund_day = min(index + delay, len(self.demand.days) - 1)
-        if refund_day <= index:
+        # Refunds come 1-10 days later (1-3 for a recall), within the period: near its end the delay
+        # shrinks rather than the refund rate.
+        longest = min(3 if recall else 10, len(self.demand.days) - 1 - index)
+        if longest < 1:
             return None
+        refund_day = index + rng.randint(1, longest)
         if recall or rng.random() < 0.4:
             items = [(i, line.quantity, line.net_cents) for i, line in enumerate(draft.lines)]
         else:

@@ -157,7 +157,7 @@ NEW_CUSTOMER_MIX: dict[str, float] = {
 RETURNING_MIX: dict[str, float] = {
     "email:Weekly Menu Drop": 0.24, "email:Recipe of the Week": 0.09, "email:Abandoned Checkout": 0.06,
     "email:Winback - 30 Day": 0.05,
-    "direct": 0.35,
+    "direct": 0.37,
     "organic_search:google": 0.06,
     "google_ads:Brand - Forkful": 0.04,
     "meta:Retargeting - Site Visitors": 0.03,

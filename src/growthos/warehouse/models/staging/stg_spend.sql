@@ -12,7 +12,7 @@ SELECT
     currency AS source_currency,
     fx_rate,
     spend_source,
-    CAST(spend_source * fx_rate AS DECIMAL(18, 4)) AS spend,
+    CAST(spend_source * fx_rate AS DECIMAL(18, 6)) AS spend,
     impressions,
     clicks,
     platform_purchases,
