@@ -8,19 +8,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from support.engines import ENGINE_FACTORIES
 
 from growthos.config import Settings, load_settings
 from growthos.sources.base import RawRecord
 from growthos.warehouse.build import BuildResult, run_models
-from growthos.warehouse.duckdb_engine import DuckDBEngine
 from growthos.warehouse.engine import Engine
 from growthos.warehouse.raw import ingest
 
 pytest_plugins = ["support.fixtures"]  # postgres_server, postgres_url, fresh_postgres_url, app_db_url, app_store
 
-ENGINE_FACTORIES: dict[str, Callable[[Path], Engine]] = {
-    "duckdb": lambda tmp: DuckDBEngine(tmp / "warehouse.duckdb", memory_limit="1GB"),
-}
 
 
 @pytest.fixture(params=sorted(ENGINE_FACTORIES))

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from conftest import ENGINE_FACTORIES
 from fixtures.shopify import customer, ga4_row, google_row, meta_row, order
+from support.engines import ENGINE_FACTORIES
 
 from growthos.config import load_settings
 from growthos.sources.base import RawRecord
