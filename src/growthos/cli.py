@@ -50,7 +50,7 @@ def _errors() -> Iterator[None]:
         yield
     except GrowthOSError as exc:
         where = f" ({exc.field})" if exc.field else ""
-        console.print(f"[red]error{where}:[/red] {exc.message}", highlight=False)
+        console.print(f"[red]error{where}:[/red] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 

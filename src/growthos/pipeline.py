@@ -54,8 +54,14 @@ def build_and_check(ws: Workspace, on_model: Callable[[Model, int], None] | None
 def demo_settings(settings: Settings) -> Settings:
     """Mark the data directory as the demo workspace (its 'today' is the day after the demo's last day)."""
     from growthos.config import load_settings
+    from growthos.core.errors import Conflict
     from growthos.sources.demo import DEMO_END_DATE
 
+    if settings.warehouse_path.exists() and not settings.demo:
+        raise Conflict(
+            f"{settings.data_dir} holds a workspace that is not the demo; choose another --data-dir for the demo",
+            field="data_dir",
+        )
     write_workspace_file(
         settings.data_dir,
         {

@@ -1,4 +1,5 @@
--- Days between each source's latest data day and the workspace's last full day (worst source).
+-- Days between each source's latest data day and the workspace's last full day (worst source);
+-- empty (a failure) when no source has delivered any data.
 WITH latest AS (
     SELECT 'shopify' AS source, max(order_date) AS last_day FROM stg_orders
     UNION ALL SELECT 'meta', max(spend_date) FROM stg_spend WHERE platform = 'meta'
@@ -11,7 +12,7 @@ present AS (
     WHERE l.last_day IS NOT NULL
 )
 SELECT
-    CAST(coalesce(max(lag_days), 0) AS DOUBLE) AS observed,
+    CAST(max(lag_days) AS DOUBLE) AS observed,
     coalesce(string_agg(source || ' ' || CAST(last_day AS VARCHAR) || ' (' || lag_days || 'd)', '; '
-        ORDER BY source), 'no data') AS detail
+        ORDER BY source), 'no data from any source') AS detail
 FROM present
