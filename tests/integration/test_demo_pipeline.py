@@ -127,3 +127,27 @@ def test_bad_arguments_get_one_clear_line(demo_dirs, args, message):
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_weekly_series_add_up_the_daily_series(demo_dirs):
+    from growthos.core.periods import DateRange
+    from growthos.metrics.evaluate import timeseries
+    from growthos.warehouse.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine(demo_dirs[0] / "warehouse.duckdb", read_only=True)
+    try:
+        rng = DateRange(date(2026, 1, 7), date(2026, 2, 9))  # a Wednesday to a Monday: partial weeks at both ends
+        names = ["net_revenue", "orders", "ad_spend", "sessions", "aov", "new_customers"]
+        daily = timeseries(engine, rng, date(2026, 2, 9), names, "day")
+        weekly = timeseries(engine, rng, date(2026, 2, 9), names, "week")
+    finally:
+        engine.close()
+    assert weekly["dates"][0] == "2026-01-05" and weekly["dates"][-1] == "2026-02-09"
+    for i, week in enumerate(weekly["dates"]):
+        start = date.fromisoformat(week)
+        idx = [j for j, d in enumerate(daily["dates"]) if 0 <= (date.fromisoformat(d) - start).days < 7]
+        for name in ("net_revenue", "orders", "ad_spend", "sessions", "new_customers"):
+            assert weekly["series"][name][i] == pytest.approx(sum(daily["series"][name][j] for j in idx), abs=1e-4)
+        orders = sum(daily["series"]["orders"][j] for j in idx)
+        revenue = sum(daily["series"]["net_revenue"][j] for j in idx)
+        assert weekly["series"]["aov"][i] == pytest.approx(revenue / orders, rel=1e-6)

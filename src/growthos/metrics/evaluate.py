@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE, Metric
 from growthos.metrics.queries import TOTAL_KEY, compute_bases
@@ -107,23 +108,33 @@ def breakdown(
     return {**_range_fields(rng), "by": by, "rows": rows}
 
 
+INTERVALS = ("day", "week")
+
+
 def timeseries(
-    engine: Engine, rng: DateRange, last_full_day: date, names: list[str] | None = None
+    engine: Engine, rng: DateRange, last_full_day: date, names: list[str] | None = None, interval: str = "day"
 ) -> dict[str, Any]:
-    """Daily values of each metric over the range (every day present, None where undefined)."""
+    """Values of each metric per day or per week (Monday) over the range: every bucket present, None
+    where undefined. Weeks cut by the range's ends hold only the range's days."""
+    if interval not in INTERVALS:
+        raise InvalidInput(f"interval must be day or week, got {interval!r}", field="interval")
     metrics = _metrics(names)
-    per_day = compute_bases(engine, rng, "day", last_full_day)
-    days = [rng.start + timedelta(days=i) for i in range(rng.days)]
-    series = {m.name: [] for m in metrics}
-    for day in days:
-        values = metric_values(per_day.get(day, {}), metrics)
+    per_bucket = compute_bases(engine, rng, interval, last_full_day)
+    if interval == "day":
+        buckets = rng.dates()
+    else:
+        first = rng.start - timedelta(days=rng.start.weekday())
+        buckets = [first + timedelta(weeks=i) for i in range((rng.end - first).days // 7 + 1)]
+    series: dict[str, list[float | None]] = {m.name: [] for m in metrics}
+    for bucket in buckets:
+        values = metric_values(per_bucket.get(bucket, {}), metrics)
         for m in metrics:
             series[m.name].append(_round(values[m.name]))
     return {
         "from": rng.start.isoformat(),
         "to": rng.end.isoformat(),
-        "interval": "day",
-        "dates": [d.isoformat() for d in days],
+        "interval": interval,
+        "dates": [d.isoformat() for d in buckets],
         "series": series,
     }
 

@@ -30,12 +30,14 @@ class Grouping:
     orders: str | None
     spend: str | None
     traffic: str | None
-    acquisition: str | None  # key of a customer in LTV queries (None for 'day': shifted dates instead)
+    acquisition: str | None  # key of a customer in LTV queries (None for time: shifted dates instead)
+    time_unit: str | None = None  # 'day' or 'week' for time series
 
 
 GROUPINGS: dict[str, Grouping] = {
     "total": Grouping("total", None, None, None, None),
-    "day": Grouping("day", "order_date", "date", "date", None),
+    "day": Grouping("day", "order_date", "date", "date", None, "day"),
+    "week": Grouping("week", "order_date", "date", "date", None, "week"),
     "channel": Grouping("channel", "channel", "channel", "channel", "acquisition_channel"),
     "campaign": Grouping("campaign", "campaign_key", "campaign_key", "campaign_key", "acquisition_campaign_key"),
 }
@@ -56,8 +58,17 @@ def _param(name: str) -> exp.Placeholder:
     return exp.Placeholder(this=name)
 
 
-def _key(column: str | None) -> exp.Expression:
-    return exp.column(column) if column else exp.Literal.string(TOTAL_KEY)
+def _key(column: str | None, g: Grouping | None = None) -> exp.Expression:
+    """The group key: an allow-listed column, truncated to the week for weekly series."""
+    if column is None:
+        return exp.Literal.string(TOTAL_KEY)
+    return _in_time_unit(exp.column(column), g.time_unit if g else None)
+
+
+def _in_time_unit(expression: exp.Expression, unit: str | None) -> exp.Expression:
+    if unit == "week":
+        return exp.cast(exp.func("date_trunc", exp.Literal.string("week"), expression), exp.DataType.build("date"))
+    return expression
 
 
 def _between(column: str, low: str = "start", high: str = "end") -> exp.Expression:
@@ -75,7 +86,7 @@ def _select(key: exp.Expression, aggregates: list[str], table: str, where: exp.E
 
 def _orders(g: Grouping) -> exp.Select:
     # A customer is 'returning' when their first order precedes the period (for daily rows: the day).
-    period_start = exp.column("order_date") if g.name == "day" else _param("start")
+    period_start = _key(g.orders, g) if g.time_unit else _param("start")
     returning = exp.Count(this=exp.Distinct(expressions=[exp.column("customer_id")]))
     returning_filtered = exp.Filter(
         this=returning,
@@ -95,13 +106,13 @@ def _orders(g: Grouping) -> exp.Select:
         "count(*) FILTER (WHERE is_first_order) AS new_customers",
         "count(DISTINCT customer_id) AS customers",
     ]
-    query = _select(_key(g.orders), aggregates, "fact_orders", _between("order_date"))
+    query = _select(_key(g.orders, g), aggregates, "fact_orders", _between("order_date"))
     return query.select(returning_filtered.as_("returning_customers"))
 
 
 def _repeat(g: Grouping) -> exp.Select:
     inner = (
-        sqlglot.select(_key(g.orders).as_("key"), "customer_id", "count(*) AS n")
+        sqlglot.select(_key(g.orders, g).as_("key"), "customer_id", "count(*) AS n")
         .from_("fact_orders")
         .where(_between("order_date"))
         .where("customer_id IS NOT NULL")
@@ -121,22 +132,23 @@ def _spend(g: Grouping) -> exp.Select:
         "sum(clicks) AS clicks",
         "sum(platform_purchase_value) AS platform_purchase_value",
     ]
-    return _select(_key(g.spend), aggregates, "fact_spend", _between("date"))
+    return _select(_key(g.spend, g), aggregates, "fact_spend", _between("date"))
 
 
 def _traffic(g: Grouping) -> exp.Select:
     aggregates = ["sum(sessions) AS sessions", "sum(add_to_carts) AS add_to_carts", "sum(checkouts) AS checkouts"]
-    return _select(_key(g.traffic), aggregates, "fact_traffic", _between("date"))
+    return _select(_key(g.traffic, g), aggregates, "fact_traffic", _between("date"))
 
 
-def _shifted_day(column: str, days: int) -> exp.Expression:
-    """column + days, as a DATE (the day a window that started on `column` ends)."""
-    return sqlglot.parse_one(f"CAST({column} + INTERVAL {int(days)} DAY AS DATE)", read="duckdb")
+def _shifted_day(column: str, days: int, g: Grouping) -> exp.Expression:
+    """column + days as a DATE (the day a window that started on `column` ends), in the series' unit."""
+    shifted = sqlglot.parse_one(f"CAST({column} + INTERVAL {int(days)} DAY AS DATE)", read="duckdb")
+    return _in_time_unit(shifted, g.time_unit)
 
 
 def _ltv(g: Grouping, window: int) -> exp.Select:
     # Customers whose window [first order day, first order day + window - 1] ends in the period.
-    key = _shifted_day("customer_first_order_date", window - 1) if g.name == "day" else _key(g.acquisition)
+    key = _shifted_day("customer_first_order_date", window - 1, g) if g.time_unit else _key(g.acquisition)
     aggregates = [
         f"count(DISTINCT customer_id) AS ltv_{window}_customers",
         f"sum(net_revenue) FILTER (WHERE days_since_first_order < {int(window)}) AS ltv_{window}_revenue",
@@ -151,7 +163,7 @@ def _ltv(g: Grouping, window: int) -> exp.Select:
 
 
 def _acquisition_spend(g: Grouping, window: int) -> exp.Select:
-    key = _shifted_day("date", window - 1) if g.name == "day" else _key(g.spend)
+    key = _shifted_day("date", window - 1, g) if g.time_unit else _key(g.spend)
     return _select(
         key,
         [f"sum(spend) AS ltv_{window}_acquisition_spend"],
@@ -208,7 +220,7 @@ def compute_bases(
             bucket = out.setdefault(key, {})
             for name, value in row.items():
                 bucket[name] = _number(value)
-    if g.name != "day":
+    if not g.time_unit:
         _add_payback(engine, g, params, out)
     if group == "total":
         out.setdefault(TOTAL_KEY, {})
