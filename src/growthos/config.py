@@ -207,20 +207,28 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"setting {field!r}: {first['msg']}", field=field) from exc
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    # Strings, and decimals as strings so that no binary float rounding creeps in.
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
 def write_workspace_file(data_dir: Path, values: dict[str, Any]) -> Path:
-    """Write simple key = value pairs (str, bool, date, numbers) to the workspace's growthos.toml."""
-    lines = []
-    for key, value in values.items():
-        if isinstance(value, bool):
-            lines.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, (int, float)):
-            lines.append(f"{key} = {value}")
-        elif isinstance(value, date):
-            lines.append(f"{key} = {value.isoformat()}")
-        else:
-            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'{key} = "{escaped}"')
+    """Write settings to the workspace's growthos.toml: scalars (str, bool, int, Decimal, date) and
+    flat tables of them (e.g. category_margins)."""
+    scalars = [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict)]
+    tables = []
+    for key, table in values.items():
+        if isinstance(table, dict):
+            tables.append(f"\n[{key}]")
+            tables.extend(f'"{k}" = {_toml_value(v)}' for k, v in table.items())
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / WORKSPACE_FILE
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(scalars + tables) + "\n")
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
 from growthos.config import Settings, write_workspace_file
 from growthos.sources.base import RawRecord
@@ -14,6 +15,16 @@ from growthos.warehouse.checks import run_checks
 from growthos.warehouse.models import Model
 from growthos.warehouse.raw import IngestStats, ingest
 from growthos.workspace import Workspace
+
+# Forkful's own unit costs (a workspace setting like any shop's), written to the demo's growthos.toml.
+DEMO_CATEGORY_MARGINS = {
+    "Meal Kits": Decimal("0.48"),
+    "Family Boxes": Decimal("0.45"),
+    "Add-ons": Decimal("0.60"),
+    "Pantry": Decimal("0.55"),
+    "Gift Cards": Decimal("0.95"),
+}
+DEMO_SHIPPING_COST = Decimal("6.95")
 
 
 @dataclass
@@ -69,6 +80,8 @@ def demo_settings(settings: Settings) -> Settings:
             "as_of": DEMO_END_DATE + timedelta(days=1),
             "timezone": "America/New_York",
             "currency": "USD",
+            "shipping_cost_per_order": DEMO_SHIPPING_COST,
+            "category_margins": DEMO_CATEGORY_MARGINS,
         },
     )
     return load_settings(data_dir=settings.data_dir)

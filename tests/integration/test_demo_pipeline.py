@@ -151,3 +151,81 @@ def test_weekly_series_add_up_the_daily_series(demo_dirs):
         orders = sum(daily["series"]["orders"][j] for j in idx)
         revenue = sum(daily["series"]["net_revenue"][j] for j in idx)
         assert weekly["series"]["aov"][i] == pytest.approx(revenue / orders, rel=1e-6)
+
+
+def _demo_engine(data_dir: Path):
+    from growthos.warehouse.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine(data_dir / "warehouse.duckdb", read_only=True)
+
+
+def test_funnel_matches_the_ga4_rows(demo_dirs):
+    from growthos.core.periods import DateRange
+    from growthos.metrics.funnel import funnel
+
+    start, end = date(2026, 1, 11), date(2026, 2, 9)
+    totals = [0, 0, 0, 0]
+    for rec in generate():
+        if rec.source == "ga4":
+            day = datetime.strptime(rec.payload["dimensionValues"][0]["value"], "%Y%m%d").date()
+            if start <= day <= end:
+                values = [int(v["value"]) for v in rec.payload["metricValues"][:6]]
+                for i, position in enumerate((0, 3, 4, 5)):  # sessions, addToCarts, checkouts, ecommercePurchases
+                    totals[i] += values[position]
+    engine = _demo_engine(demo_dirs[0])
+    try:
+        steps = funnel(engine, DateRange(start, end))["steps"]
+    finally:
+        engine.close()
+    assert [s["count"] for s in steps] == totals
+    assert steps[0]["step_conversion"] is None
+    for i in (1, 2, 3):
+        assert steps[i]["step_conversion"] == pytest.approx(totals[i] / totals[i - 1])
+    assert steps[3]["overall_conversion"] == pytest.approx(totals[3] / totals[0])
+
+
+def test_unit_economics_waterfall_ends_at_contribution_per_order(demo_dirs):
+    from growthos.core.periods import DateRange
+    from growthos.metrics.unit_economics import unit_economics
+
+    data = json.loads(cli(demo_dirs[0], *KPI_ARGS))["kpis"]
+    engine = _demo_engine(demo_dirs[0])
+    try:
+        steps = {s["step"]: s for s in unit_economics(engine, DateRange(date(2026, 1, 11), date(2026, 2, 9)),
+                                                       date(2026, 2, 9))["steps"]}
+    finally:
+        engine.close()
+    orders = data["orders"]["value"]
+    assert steps["gross_sales"]["per_order"] == pytest.approx(data["gross_sales"]["value"] / orders)
+    assert steps["net_revenue"]["per_order"] == pytest.approx(data["aov"]["value"], abs=1e-6)
+    deltas = sum(s["per_order"] for k, s in steps.items() if not s.get("subtotal"))
+    assert deltas == pytest.approx(steps["contribution"]["per_order"])
+    assert steps["contribution"]["per_order"] == pytest.approx(data["contribution_margin"]["value"] / orders,
+                                                               abs=1e-6)
+    assert steps["marketing"]["per_order"] == pytest.approx(-data["ad_spend"]["value"] / orders, abs=1e-6)
+
+
+def test_cohort_sizes_and_month_zero_match_first_orders_in_the_raw_payloads(demo_dirs):
+    from growthos.metrics.cohorts import cohorts
+
+    latest: dict[str, dict] = {}
+    for rec in generate():
+        if rec.source == "shopify" and rec.entity == "order":
+            latest[rec.external_id] = rec.payload
+    first_month: dict[str, str] = {}
+    for p in sorted(latest.values(), key=lambda p: p["createdAt"]):
+        day = datetime.fromisoformat(p["createdAt"].replace("Z", "+00:00")).astimezone(NY).date()
+        first_month.setdefault(p["customer"]["id"], day.replace(day=1).isoformat())
+    sizes: dict[str, int] = {}
+    for month in first_month.values():
+        sizes[month] = sizes.get(month, 0) + 1
+    engine = _demo_engine(demo_dirs[0])
+    try:
+        result = cohorts(engine)["cohorts"]
+    finally:
+        engine.close()
+    assert {c["cohort_month"]: c["customers"] for c in result} == sizes
+    for c in result:
+        assert c["retention"][0] == 1.0
+        assert all(0 <= r <= 1 for r in c["retention"])
+        assert c["ltv"] == sorted(c["ltv"])  # cumulative revenue per customer never falls
