@@ -16,7 +16,8 @@ from growthos.warehouse.build import BuildResult, run_models
 from growthos.warehouse.engine import Engine
 from growthos.warehouse.raw import ingest
 
-pytest_plugins = ["support.fixtures"]  # postgres_server, postgres_url, fresh_postgres_url, app_db_url, app_store
+# postgres_server, postgres_url, fresh_postgres_url, app_db_url, app_store; live_server, demo_settings_session
+pytest_plugins = ["support.fixtures", "support.server"]
 
 
 

@@ -86,7 +86,8 @@ def _print_checks(checks: list) -> None:
 
 @app.command()
 def demo(
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and summarise only.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build and summarise only; do not serve.")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard.")] = 4000,
     scale: Annotated[float, typer.Option(help="Volume multiplier (1 = ~5,400 orders).", min=0.01, max=1000)] = 1.0,
     list_anomalies: Annotated[bool, typer.Option("--list-anomalies", help="Print the injected anomalies.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -108,6 +109,16 @@ def demo(
         _print_json(summary)
     else:
         _print_summary(summary)
+    if no_serve or as_json:
+        return
+    with _errors():
+        from growthos.pipeline import demo_settings
+        from growthos.workspace import Workspace
+
+        settings = demo_settings(_settings())
+        with Workspace(settings) as ws:
+            _key, secret = ws.store.create_api_key("demo login", "admin")
+        _serve(settings, "127.0.0.1", port, login_token=secret)
 
 
 def _run_demo(scale: float) -> dict[str, Any]:
@@ -265,6 +276,86 @@ def jobs(
         seconds = "" if r.duration_s is None else f"{r.duration_s:.1f}"
         table.add_row(str(r.id), r.kind, r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", seconds, (r.error or "")[:80])
     out.print(table)
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option(help="read (dashboard and API), ingest (write-only), or admin.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a key; it is printed once and stored only hashed."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        key, secret = ws.store.create_api_key(name, scope)
+    if as_json:
+        _print_json({**key.to_dict(), "secret": secret})
+    else:
+        console.print(f"Created {scope} key {key.id} ({name}); store it now, it is not shown again:")
+        sys.stdout.write(secret + "\n")
+
+
+@keys_app.command("list")
+def keys_list(
+    all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Keys with their scope and visible prefix (never the secret)."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        keys = ws.store.list_api_keys(include_revoked=all_keys)
+    if as_json:
+        _print_json([k.to_dict() for k in keys])
+        return
+    table = Table(title="API keys")
+    for col in ("id", "name", "scope", "prefix", "created", "last used", "revoked"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(str(k.id), k.name, k.scope, k.prefix + "…", f"{k.created_at:%Y-%m-%d %H:%M}",
+                      f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "",
+                      f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `growthos keys list`).")]) -> None:
+    """Revoke a key and end its sessions."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        ws.store.revoke_api_key(key_id)
+    console.print(f"Revoked key {key_id}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 4000,
+) -> None:
+    """Serve the API and the dashboard (the process owns the warehouse while it runs)."""
+    with _errors():
+        _serve(_settings(), host, port, login_token=None)
+
+
+def _serve(settings: Settings, host: str, port: int, login_token: str | None) -> None:
+    import logging
+
+    import uvicorn
+
+    from growthos.server.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if login_token:
+        console.print(f"Dashboard: http://{host}:{port}/login?token={login_token}", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"Serving on http://{host}:{port} (log in with a key: growthos keys create --scope read)")
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="warning")
 
 
 @app.command()

@@ -63,6 +63,14 @@ class DuckDBEngine:
             self._con.unregister("__append_batch")
         return data.num_rows
 
+    def reader(self) -> DuckDBEngine:
+        """A connection to the same database for one thread (DuckDB cursors share the database and
+        see committed data only), so concurrent requests never share a connection."""
+        clone = object.__new__(DuckDBEngine)
+        clone._con = self._con.cursor()
+        clone._depth = 0
+        return clone
+
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table as a view for the following statements."""
         self._con.register(name, data)

@@ -28,6 +28,9 @@ class Engine(Protocol):
     def append(self, table: str, data: pa.Table) -> int:
         """Append Arrow rows to an existing table; returns the number of rows appended."""
 
+    def reader(self) -> Engine:
+        """A handle for one thread's reads, sharing this engine's database (close it after use)."""
+
     def register(self, name: str, data: pa.Table) -> None:
         """Expose an Arrow table under a name for the following statements."""
 

@@ -1,0 +1,86 @@
+"""Who is calling: a bearer API key or a session cookie, its scope, and CSRF for session writes."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from growthos.security.keys import scope_allows
+
+SESSION_COOKIE = "growthos_session"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    scope: str
+    key_id: int
+    via: str
+    """'bearer' or 'session'."""
+    csrf_token: str | None = None
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="growthos"'})
+
+
+def identify(request: Request) -> Principal | None:
+    """The caller's principal, None when no credentials were sent; 401 for bad credentials."""
+    store = request.app.state.growthos.workspace.store
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("the Authorization header must be 'Bearer <key>'")
+        key = store.authenticate_key(token.strip())
+        if key is None:
+            raise _unauthorized("unknown or revoked API key")
+        return Principal(key.scope, key.id, "bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        session = store.get_session(cookie)
+        if session is None:
+            raise _unauthorized("the session has expired: log in again")
+        return Principal(session.scope, session.key_id, "session", session.csrf_token)
+    return None
+
+
+async def _csrf_token_sent(request: Request) -> str | None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    return sent
+
+
+def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency admitting callers whose scope allows `scope`: 401 without valid credentials, 403 with
+    the wrong scope, 403 for a state-changing session request without the session's CSRF token."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await run_in_threadpool(identify, request)
+        if principal is None:
+            raise _unauthorized("credentials required: an 'Authorization: Bearer <key>' header or a session")
+        if not scope_allows(principal.scope, scope):
+            raise HTTPException(403, f"this needs a key with scope '{scope}'; yours has '{principal.scope}'")
+        if principal.via == "session" and request.method in UNSAFE_METHODS:
+            sent = await _csrf_token_sent(request)
+            if not sent or not hmac.compare_digest(sent, principal.csrf_token or ""):
+                raise HTTPException(403, "missing or wrong CSRF token")
+        return principal
+
+    return dependency
+
+
+require_read = require("read")
+require_ingest = require("ingest")
+require_admin = require("admin")

@@ -1,0 +1,65 @@
+"""What the server process holds: the workspace (it owns the warehouse file), the one writer thread,
+and the event hub. Requests read through per-request warehouse readers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+
+from growthos.core.errors import Conflict, GrowthOSError
+from growthos.server.events import EventHub
+from growthos.warehouse.engine import Engine
+from growthos.workspace import Workspace
+
+log = logging.getLogger("growthos.server")
+
+
+class ServerState:
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.events = EventHub()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
+        self._build_lock = threading.Lock()
+        self._running_build: Future | None = None
+
+    @property
+    def settings(self):
+        return self.workspace.settings
+
+    @contextmanager
+    def reader(self) -> Iterator[Engine]:
+        """A warehouse handle for this request's thread."""
+        engine = self.workspace.engine.reader()
+        try:
+            yield engine
+        finally:
+            engine.close()
+
+    def start_build(self) -> Future:
+        """Queue a build on the writer thread (one at a time); publishes build_finished when done."""
+        from growthos.pipeline import build_and_check
+
+        with self._build_lock:
+            if self._running_build is not None and not self._running_build.done():
+                raise Conflict("a build is already running")
+
+            def run() -> dict:
+                try:
+                    result = build_and_check(self.workspace)
+                except GrowthOSError as exc:
+                    self.events.publish("build_failed", {"error": exc.message})
+                    raise
+                summary = {"job_id": result.build.job_id, "duration_s": round(result.build.duration_s, 3),
+                           "failed_checks": [c.name for c in result.checks if c.status == "fail"]}
+                self.events.publish("build_finished", summary)
+                return summary
+
+            self._running_build = self._writer.submit(run)
+            return self._running_build
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+        self.workspace.close()
