@@ -47,3 +47,25 @@ def test_without_source_timestamps_the_later_ingestion_wins(engine, build_from):
 
 def test_canonical_json_ignores_key_order():
     assert canonical_json({"b": 1, "a": [1, {"y": 2, "x": 1}]}) == canonical_json({"a": [1, {"x": 1, "y": 2}], "b": 1})
+
+
+def test_a_warehouse_held_by_another_process_is_a_clear_conflict(tmp_path):
+    import subprocess
+    import sys
+
+    import pytest
+
+    from growthos.core.errors import Conflict
+    from growthos.warehouse.duckdb_engine import DuckDBEngine
+
+    path = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); "
+                               "print('ready', flush=True); sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(Conflict, match="in use by another process"):
+            DuckDBEngine(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)

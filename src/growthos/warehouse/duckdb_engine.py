@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from growthos.core.errors import WarehouseError
+from growthos.core.errors import Conflict, WarehouseError
 from growthos.warehouse.engine import register_engine
 
 if TYPE_CHECKING:
@@ -36,6 +36,12 @@ class DuckDBEngine:
         try:
             self._con = duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
+            if "Conflicting lock" in str(exc):
+                raise Conflict(
+                    f"the warehouse {path} is in use by another process (is `growthos serve` running?); stop it, "
+                    "or ask the server to build: POST /api/builds with an admin key",
+                    field="data_dir",
+                ) from exc
             raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
         self._con.execute("SET TimeZone = 'UTC'")
         self._depth = 0
