@@ -20,8 +20,10 @@ def test_open_creates_tables_at_head(app_db_url: str) -> None:
     assert current_revision(app_db_url) is None
     with AppStore.open(app_db_url) as store:
         tables = set(inspect(store.engine).get_table_names())
-    assert {"alembic_version", "job_runs", "check_results"} <= tables
-    assert current_revision(app_db_url) == head_revision() == known_revisions()[-1] == "0001"
+    assert {"alembic_version", "job_runs", "check_results", "api_keys", "sessions"} <= tables
+    revisions = known_revisions()
+    assert revisions == [f"{i:04d}" for i in range(1, len(revisions) + 1)]  # a straight line of revisions
+    assert current_revision(app_db_url) == head_revision() == revisions[-1]
 
 
 def test_open_twice_is_a_no_op_and_keeps_data(app_db_url: str) -> None:

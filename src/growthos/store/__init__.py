@@ -1,4 +1,4 @@
-"""The app database: operational state kept apart from the warehouse (job runs, check results...).
+"""The app database: operational state kept apart from the warehouse (job runs, check results, API keys...).
 
 SQLite file ``app.db`` in the data directory by default, PostgreSQL when GROWTHOS_APP_DB_URL says so;
 SQLAlchemy Core with alembic migrations shipped in ``migrations/``. Use ``AppStore.open(url)`` or
@@ -6,6 +6,23 @@ SQLAlchemy Core with alembic migrations shipped in ``migrations/``. Use ``AppSto
 """
 
 from growthos.store.app_store import AppStore
-from growthos.store.records import CHECK_STATUSES, FINAL_JOB_STATUSES, JOB_STATUSES, CheckOutcome, JobRun
+from growthos.store.records import (
+    CHECK_STATUSES,
+    FINAL_JOB_STATUSES,
+    JOB_STATUSES,
+    ApiKey,
+    CheckOutcome,
+    JobRun,
+    Session,
+)
 
-__all__ = ["AppStore", "CheckOutcome", "JobRun", "CHECK_STATUSES", "FINAL_JOB_STATUSES", "JOB_STATUSES"]
+__all__ = [
+    "AppStore",
+    "ApiKey",
+    "CheckOutcome",
+    "JobRun",
+    "Session",
+    "CHECK_STATUSES",
+    "FINAL_JOB_STATUSES",
+    "JOB_STATUSES",
+]

@@ -11,10 +11,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from growthos.core.errors import RetryableError
-from growthos.store import checks, jobs
+from growthos.store import checks, jobs, keys, sessions
 from growthos.store.engine import describe_url, make_engine
 from growthos.store.migrate import upgrade_engine
-from growthos.store.records import CheckOutcome, JobRun
+from growthos.store.records import ApiKey, CheckOutcome, JobRun, Session
 from growthos.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ Clock = Callable[[], datetime]
 
 
 class AppStore:
-    """Operational state of a workspace: job runs and check results (connections, keys... to come).
+    """Operational state of a workspace: job runs, check results, API keys and sessions (connections to come).
 
     Thread-safe (each call takes a pooled connection); share one instance per process.
     """
@@ -139,3 +139,50 @@ class AppStore:
     def latest_check_results(self) -> list[CheckOutcome]:
         """The outcomes of the newest job that saved any, in saved order; empty if none ever did."""
         return checks.latest_check_results(self._engine)
+
+    # -- API keys ---------------------------------------------------------------------------------
+
+    def create_api_key(self, name: str, scope: str) -> tuple[ApiKey, str]:
+        """Create a key of ``scope`` (read, ingest, admin); returns it and its secret.
+
+        The secret is returned here only: the database keeps its SHA-256 hash. Raises InvalidInput
+        (``name`` empty or over 128 characters, unknown ``scope``).
+        """
+        return keys.create_api_key(self._engine, self._clock, name, scope)
+
+    def authenticate_key(self, secret: str) -> ApiKey | None:
+        """The key with this secret, or None when it is unknown or revoked (or not a string at all).
+
+        Records the use in ``last_used_at``, at most once a minute per key (so not a write per request).
+        """
+        return keys.authenticate_key(self._engine, self._clock, secret)
+
+    def list_api_keys(self, include_revoked: bool = False) -> list[ApiKey]:
+        """Keys oldest first; revoked ones only when ``include_revoked``."""
+        return keys.list_api_keys(self._engine, include_revoked)
+
+    def revoke_api_key(self, key_id: int) -> None:
+        """Revoke a key as of now and end its sessions; revoking again changes nothing. Raises NotFound."""
+        keys.revoke_api_key(self._engine, self._clock, key_id)
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def create_session(self, key_id: int, ttl_s: int = 8 * 3600) -> tuple[Session, str]:
+        """Open a session for a key, valid ``ttl_s`` seconds, with the key's scope and a new CSRF token.
+
+        Returns it and its token, here only (the database keeps its SHA-256 hash). Raises NotFound
+        (unknown key), Conflict (revoked key), InvalidInput (``ttl_s`` not between 1 and 30 days).
+        """
+        return sessions.create_session(self._engine, self._clock, key_id, ttl_s)
+
+    def get_session(self, token: str) -> Session | None:
+        """The session of this token, or None when it is unknown, expired or its key revoked."""
+        return sessions.get_session(self._engine, self._clock, token)
+
+    def delete_session(self, token: str) -> None:
+        """End the session of this token (logout); nothing happens if there is none."""
+        sessions.delete_session(self._engine, token)
+
+    def purge_expired_sessions(self) -> int:
+        """Delete expired sessions (and any of a revoked key); returns how many were deleted."""
+        return sessions.purge_expired_sessions(self._engine, self._clock)

@@ -1,4 +1,4 @@
-"""What the store hands out: job runs and data-quality check outcomes (plain frozen dataclasses)."""
+"""What the store hands out: job runs, check outcomes, API keys and sessions (plain frozen dataclasses)."""
 
 from __future__ import annotations
 
@@ -83,4 +83,67 @@ class CheckOutcome:
             "description": self.description,
             "job_id": self.job_id,
             "checked_at": self.checked_at.isoformat() if self.checked_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as listed: never its secret nor the secret's hash (the secret is shown once, at creation)."""
+
+    id: int
+    name: str
+    scope: str
+    """``read``, ``ingest`` or ``admin`` (growthos.security.keys.SCOPES)."""
+    prefix: str
+    """The visible start of the secret (``gos_read_AbCd1234``), to tell keys apart."""
+    created_at: datetime
+    """Aware UTC datetime, as are the two below."""
+    last_used_at: datetime | None
+    """When the key last authenticated, to the minute (updated at most once a minute); None if never."""
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ISO 8601 datetimes) for the API and ``--json`` output."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "scope": self.scope,
+            "prefix": self.prefix,
+            "created_at": self.created_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "revoked": self.revoked,
+        }
+
+
+@dataclass(frozen=True)
+class Session:
+    """A dashboard session opened with an API key; its token is shown once, at creation, and stored hashed."""
+
+    id: int
+    key_id: int
+    scope: str
+    """Copied from the key when the session was created."""
+    csrf_token: str = field(repr=False)
+    """Sent back with every state-changing request of the session (kept out of repr and to_dict)."""
+    created_at: datetime
+    """Aware UTC datetime, as is expires_at."""
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the session is over at ``now`` (an aware datetime)."""
+        return now >= self.expires_at
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (ISO 8601 datetimes); without the CSRF token."""
+        return {
+            "id": self.id,
+            "key_id": self.key_id,
+            "scope": self.scope,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
         }

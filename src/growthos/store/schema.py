@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from growthos.security.keys import SCOPES
 from growthos.store.records import CHECK_STATUSES, JOB_STATUSES
 from growthos.store.types import UTCDateTime
 
@@ -73,5 +74,38 @@ check_results = Table(
     Column("checked_at", UTCDateTime(), nullable=False),
     CheckConstraint(_in("status", CHECK_STATUSES), name="status"),
     UniqueConstraint("job_id", "position"),
+    sqlite_autoincrement=True,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("secret_hash", String(64), nullable=False),  # SHA-256 hex of the secret; the secret is never stored
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    CheckConstraint(_in("scope", SCOPES), name="scope"),
+    UniqueConstraint("secret_hash"),
+    sqlite_autoincrement=True,
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False),  # SHA-256 hex of the token; the token is never stored
+    Column("key_id", Integer, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    CheckConstraint(_in("scope", SCOPES), name="scope"),
+    UniqueConstraint("token_hash"),
+    Index(None, "key_id"),
+    Index(None, "expires_at"),
     sqlite_autoincrement=True,
 )

@@ -15,6 +15,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """An aware datetime converted to UTC (what reading it back from the database gives); naive ones unchanged,
+    for UTCDateTime to refuse."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware datetime, stored in UTC and always read back as an aware UTC datetime.
 
