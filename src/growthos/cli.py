@@ -351,10 +351,12 @@ def _serve(settings: Settings, host: str, port: int, login_token: str | None) ->
     from growthos.server.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if login_token:
         console.print(f"Dashboard: http://{host}:{port}/login?token={login_token}", highlight=False, soft_wrap=True)
     else:
-        console.print(f"Serving on http://{host}:{port} (log in with a key: growthos keys create --scope read)")
+        console.print(f"Serving on http://{host}:{port} (log in with a key: growthos keys create --scope read)",
+                      highlight=False, soft_wrap=True)
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="warning")
 
 
