@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: demo test setup system-deps lint docs bench clean
+.PHONY: demo test setup system-deps assets lint docs bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -16,14 +16,41 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) assets
 
-# Debian packages the test suite needs: a real PostgreSQL server for the app-database tests.
-system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-	  echo "Installing PostgreSQL server (Debian package postgresql)"; \
+# The dashboard's chart library, from the npm registry (frontend/package.json), served from /static/vendor.
+VENDOR := src/growthos/server/static/vendor
+CHARTJS := frontend/node_modules/chart.js/dist
+ASSETS := $(VENDOR)/chart.umd.min.js
+
+assets: $(ASSETS)
+
+$(ASSETS): frontend/package.json $(wildcard frontend/package-lock.json)
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "Installing npm (Debian packages nodejs and npm)"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	if [ -f frontend/package-lock.json ]; then \
+	  npm ci --prefix frontend --no-audit --no-fund --loglevel=error; \
+	else \
+	  npm install --prefix frontend --no-audit --no-fund --loglevel=error; \
+	fi
+	mkdir -p $(VENDOR)
+	cp $(CHARTJS)/chart.umd.min.js $(CHARTJS)/chart.umd.min.js.map $(VENDOR)/
+	cp frontend/node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
+	touch $(ASSETS)
+
+# Debian packages the test suite needs: a real PostgreSQL server for the app-database tests, Chromium for
+# the browser tests.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 demo: setup

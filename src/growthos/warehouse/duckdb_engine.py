@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from growthos.config import Settings
 
 
+CHECKPOINT_THRESHOLD = "256MB"
+
+
 def _short(exc: Exception) -> str:
     """DuckDB's message without its list of candidate functions."""
     return str(exc).split("\n\tCandidate functions:")[0].strip()
@@ -44,6 +47,9 @@ class DuckDBEngine:
                 ) from exc
             raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
         self._con.execute("SET TimeZone = 'UTC'")
+        # Fewer, larger checkpoints: appends of JSON batches otherwise checkpoint every ~16 MB of WAL.
+        if not read_only:
+            self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._depth = 0
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:

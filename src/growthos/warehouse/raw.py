@@ -8,12 +8,12 @@ staging prefers. Records are appended in batches with one INSERT OR IGNORE per b
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
+import orjson
 import pyarrow as pa
 
 from growthos.sources.base import RawRecord
@@ -63,8 +63,8 @@ class IngestStats:
 
 
 def canonical_json(payload: dict) -> str:
-    """The payload as compact JSON with sorted keys: equal payloads give equal text and hash."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The payload as compact UTF-8 JSON with sorted keys: equal payloads give equal text and hash."""
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def ensure_raw_table(engine: Engine) -> None:

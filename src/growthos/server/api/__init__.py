@@ -2,7 +2,12 @@
 
 from fastapi import APIRouter
 
-from growthos.server.api import health
+from growthos.server.api import builds, catalogue, health, jobs, metrics, stream
 
 router = APIRouter(prefix="/api")
 router.include_router(health.router)
+router.include_router(metrics.router)
+router.include_router(catalogue.router)
+router.include_router(jobs.router)
+router.include_router(builds.router)
+router.include_router(stream.router)

@@ -2,7 +2,8 @@
 
 from fastapi import APIRouter
 
-from growthos.server.pages import login
+from growthos.server.pages import dashboard, login
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
+router.include_router(dashboard.router)

@@ -1,0 +1,67 @@
+// What every dashboard page shares: load data for the URL's range, show when it was updated, report errors,
+// and refetch when the range changes or a build finishes.
+
+import { bindRangePicker, currentRange, updateRangeLinks } from "./range.js";
+import { subscribe } from "./stream.js";
+
+const timeFormat = new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", second: "2-digit",
+  hour12: false });
+
+function showAlert(message) {
+  const alert = document.getElementById("alert");
+  alert.textContent = message;
+  alert.hidden = !message;
+}
+
+export function toast(message) {
+  const element = document.createElement("div");
+  element.className = "toast";
+  element.setAttribute("role", "status");
+  element.textContent = message;
+  document.body.append(element);
+  setTimeout(() => element.remove(), 4000);
+}
+
+function markUpdated() {
+  const updated = document.getElementById("updated");
+  const now = new Date();
+  updated.dataset.updated = now.toISOString();
+  updated.dataset.refreshes = String(Number(updated.dataset.refreshes || 0) + 1);
+  updated.textContent = `Updated ${timeFormat.format(now)}`;
+}
+
+/**
+ * Start a page: `load(range)` fetches everything the page shows and resolves to its data; `render(data)` draws
+ * it. A newer load supersedes an older one still in flight, so a slow answer never overwrites a newer range.
+ */
+export function startPage({ load, render }) {
+  let generation = 0;
+  async function refresh() {
+    const mine = ++generation;
+    document.body.dataset.state = "loading";
+    try {
+      const data = await load(currentRange());
+      if (mine !== generation) return;
+      render(data);
+      markUpdated();
+      showAlert("");
+      document.body.dataset.state = "ready";
+    } catch (error) {
+      if (mine !== generation) return;
+      console.warn(error);
+      showAlert(`Could not load the data: ${error.message}`);
+      document.body.dataset.state = "error";
+    }
+  }
+  updateRangeLinks();
+  bindRangePicker(refresh);
+  subscribe({
+    build_finished: () => {
+      toast("A build finished: the data was refreshed.");
+      refresh();
+    },
+    build_failed: (data) => toast(`A build failed: ${data.error ?? "see Jobs"}`),
+  });
+  refresh();
+  return refresh;
+}

@@ -1,0 +1,187 @@
+"""Identity resolution: which ids are one person, maintained as events are stored.
+
+``identity_map`` maps every id seen (user ids, anonymous ids, alias previous ids; one namespace) to a
+``person_id``. Links, in arrival order:
+
+- a message carrying both ``anonymousId`` and ``userId`` (``identify``, and any later call of a
+  logged-in visitor) links the two;
+- ``alias`` links ``previousId`` to ``userId``.
+
+A link merges two people (union–find): every id of both then maps to one canonical id, the
+best-ranked id of the merged set, ranked (is a user id, first seen, id text) — the first-seen user id,
+or the first-seen anonymous id while nobody has identified. The choice depends only on arrival order,
+so replaying the same events gives the same people.
+
+Merge protection: a link that is not an ``alias`` never merges two people who both have user ids
+(a shared device: anonymous id S identified as U1, later as U2). S stays with U1, U2 stays its own
+person; only an explicit ``alias`` merges two identified people. Refused links are counted.
+
+All of it runs inside the writer's transaction, so stored events and their identities commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from growthos.sources.collector.arrow_view import registered
+from growthos.sources.collector.event import Event
+from growthos.sources.collector.schema import IDENTITY_MAP
+from growthos.warehouse.engine import Engine
+
+_LOOKUP_CHUNK = 256
+
+
+@dataclass(slots=True)
+class _Id:
+    id: str
+    person_id: str
+    is_user: bool
+    first_seq: int
+    stored: bool
+    user_flag_changed: bool = False
+
+    def rank(self) -> tuple[bool, int, str]:
+        return (not self.is_user, self.first_seq, self.id)
+
+
+@dataclass
+class IdentityChanges:
+    new_ids: int = 0
+    merges: int = 0
+    refused: int = 0
+    relabelled_people: int = 0
+    refused_links: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Components:
+    """Union–find over people; a component's canonical id is its best-ranked member."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.best: dict[str, _Id] = {}
+
+    def add(self, key: str, best: _Id) -> None:
+        if key not in self.parent:
+            self.parent[key] = key
+            self.best[key] = best
+        elif best.rank() < self.best[self.find(key)].rank():
+            self.best[self.find(key)] = best
+
+    def find(self, key: str) -> str:
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if self.best[rb].rank() < self.best[ra].rank():
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+
+
+def _lookup(engine: Engine, ids: Sequence[str]) -> list[_Id]:
+    found = []
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = list(ids[start:start + _LOOKUP_CHUNK])
+        marks = ", ".join("?" * len(chunk))
+        table = engine.query(
+            f"SELECT id, person_id, is_user, first_seq FROM {IDENTITY_MAP} WHERE id IN ({marks})", chunk
+        )
+        for row in table.to_pylist():
+            found.append(_Id(row["id"], row["person_id"], row["is_user"], row["first_seq"], stored=True))
+    return found
+
+
+def _ids_of(event: Event) -> Iterable[tuple[str, bool]]:
+    if event.user_id:
+        yield event.user_id, True
+    if event.anonymous_id:
+        yield event.anonymous_id, False
+    if event.previous_id:
+        yield event.previous_id, False
+
+
+def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]]) -> IdentityChanges:
+    """Register the ids of newly stored ``(ingest_seq, event)`` pairs and merge the people they link.
+
+    Call inside the transaction that stores the events."""
+    changes = IdentityChanges()
+    touched = list(dict.fromkeys(i for _, ev in events for i, _ in _ids_of(ev)))
+    if not touched:
+        return changes
+    nodes = {n.id: n for n in _lookup(engine, touched)}
+    missing_canon = sorted({n.person_id for n in nodes.values()} - nodes.keys())
+    canon_rows = {n.id: n for n in _lookup(engine, missing_canon)}
+
+    comps = _Components()
+    for node in nodes.values():
+        person = node.person_id
+        comps.add(person, canon_rows.get(person) or nodes.get(person) or node)
+
+    for seq, event in events:
+        for id_, as_user in _ids_of(event):
+            node = nodes.get(id_)
+            if node is None:
+                node = nodes[id_] = _Id(id_, id_, as_user, seq, stored=False)
+                comps.add(id_, node)
+                changes.new_ids += 1
+            elif as_user and not node.is_user:
+                node.is_user = node.user_flag_changed = True
+                comps.add(node.person_id, node)
+        if event.type == "alias" and event.previous_id and event.user_id:
+            _link(comps, nodes, event.previous_id, event.user_id, forced=True, changes=changes)
+        elif event.user_id and event.anonymous_id:
+            _link(comps, nodes, event.anonymous_id, event.user_id, forced=False, changes=changes)
+
+    relabel = {}
+    for key in list(comps.parent):
+        canonical = comps.best[comps.find(key)].id
+        if key != canonical and (key in canon_rows or (key in nodes and nodes[key].stored)):
+            relabel[key] = canonical
+    _write(engine, nodes, comps, relabel)
+    changes.relabelled_people = len(relabel)
+    return changes
+
+
+def _link(comps: _Components, nodes: dict[str, _Id], a: str, b: str, *, forced: bool,
+          changes: IdentityChanges) -> None:
+    ra, rb = comps.find(nodes[a].person_id), comps.find(nodes[b].person_id)
+    if ra == rb:
+        return
+    if not forced and comps.best[ra].is_user and comps.best[rb].is_user:
+        changes.refused += 1
+        changes.refused_links.append((a, b))
+        return
+    comps.union(ra, rb)
+    changes.merges += 1
+
+
+def _write(engine: Engine, nodes: dict[str, _Id], comps: _Components, relabel: dict[str, str]) -> None:
+    if relabel:
+        mapping = pa.table({"old_id": list(relabel), "new_id": list(relabel.values())})
+        with registered(engine, "__identity_relabel", mapping):
+            engine.execute(
+                f"UPDATE {IDENTITY_MAP} SET person_id = r.new_id FROM __identity_relabel r "
+                f"WHERE {IDENTITY_MAP}.person_id = r.old_id"
+            )
+    flips = [n.id for n in nodes.values() if n.stored and n.user_flag_changed]
+    for start in range(0, len(flips), _LOOKUP_CHUNK):
+        chunk = flips[start:start + _LOOKUP_CHUNK]
+        engine.execute(f"UPDATE {IDENTITY_MAP} SET is_user = true WHERE id IN ({', '.join('?' * len(chunk))})",
+                       chunk)
+    new = [n for n in nodes.values() if not n.stored]
+    if new:
+        rows = pa.table({
+            "id": [n.id for n in new],
+            "person_id": [comps.best[comps.find(n.person_id)].id for n in new],
+            "is_user": [n.is_user for n in new],
+            "first_seq": pa.array([n.first_seq for n in new], pa.int64()),
+        })
+        with registered(engine, "__identity_new", rows):
+            engine.execute(f"INSERT INTO {IDENTITY_MAP} SELECT id, person_id, is_user, first_seq FROM __identity_new")

@@ -1,0 +1,87 @@
+"""ISO 8601 timestamps and Segment's client clock-skew correction.
+
+Segment's four times: ``originalTimestamp`` (client clock when the call was made; SDKs send it as
+``timestamp``), ``sentAt`` (client clock when the request left), ``receivedAt`` (our clock) and the
+corrected ``timestamp = receivedAt − (sentAt − originalTimestamp)``: the time the client waited
+before sending is kept, the client's clock error is dropped.
+
+Rules applied by :func:`resolve_times`:
+
+- only one client time (``timestamp`` or ``originalTimestamp``) and a ``sentAt`` → corrected as above;
+- one client time and no ``sentAt`` (server libraries, historical imports) → used as given;
+- both ``timestamp`` and ``originalTimestamp`` (a message already processed, e.g. a replay) →
+  ``timestamp`` is used as given and ``originalTimestamp`` kept beside it;
+- no client time → ``receivedAt``.
+
+Every time is stored in UTC; a time without an offset is read as UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from growthos.core.errors import InvalidInput
+
+
+def parse_timestamp(value: Any, field: str) -> datetime | None:
+    """An ISO 8601 string as an aware UTC datetime; None or "" give None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be an ISO 8601 string", field=field)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(f"{field} is not an ISO 8601 timestamp: {value[:40]!r}", field=field) from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field} is out of range: {value[:40]!r}", field=field) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Times:
+    timestamp: datetime
+    """When it happened, corrected for client clock skew (UTC)."""
+    original_timestamp: datetime | None
+    """The client's own time of the call, as sent."""
+    sent_at: datetime | None
+    """The client's time when the request was sent, as sent."""
+    received_at: datetime
+    """Our time when the request arrived."""
+
+    @property
+    def client_time_given(self) -> bool:
+        return self.original_timestamp is not None
+
+
+def resolve_times(message: dict[str, Any], *, received_at: datetime, default_sent_at: Any = None,
+                  prefix: str = "") -> Times:
+    """The four times of one message; ``default_sent_at`` is a batch's own ``sentAt``."""
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    received_at = received_at.astimezone(UTC)
+    given = parse_timestamp(message.get("timestamp"), f"{prefix}timestamp")
+    original = parse_timestamp(message.get("originalTimestamp"), f"{prefix}originalTimestamp")
+    sent_field = f"{prefix}sentAt"
+    sent_value = message.get("sentAt")
+    if sent_value in (None, ""):
+        sent_value, sent_field = default_sent_at, "sentAt"
+    sent_at = parse_timestamp(sent_value, sent_field)
+
+    if given is not None and original is not None:
+        return Times(given, original, sent_at, received_at)
+    original = original if original is not None else given
+    if original is None:
+        return Times(received_at, None, sent_at, received_at)
+    if sent_at is None:
+        return Times(original, original, None, received_at)
+    try:
+        corrected = received_at - (sent_at - original)
+    except OverflowError:
+        raise InvalidInput("timestamp and sentAt are too far apart", field=sent_field) from None
+    return Times(corrected, original, sent_at, received_at)
