@@ -10,7 +10,7 @@ from typing import Any
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE, Metric
-from growthos.metrics.queries import TOTAL_KEY, compute_bases
+from growthos.metrics.queries import TOTAL_KEY, compute_bases, compute_periods
 from growthos.warehouse.engine import Engine
 
 PRECISION = 6
@@ -81,8 +81,9 @@ def summary(
     """`growthos kpis --json` and /api/metrics/summary: every KPI with its previous-period value."""
     metrics = _metrics(names)
     prev = rng.previous()
-    current = metric_values(compute_bases(engine, rng, "total", last_full_day)[TOTAL_KEY], metrics)
-    previous = metric_values(compute_bases(engine, prev, "total", last_full_day)[TOTAL_KEY], metrics)
+    both = compute_periods(engine, {"current": rng, "previous": prev}, "total", last_full_day)
+    current = metric_values(both["current"][TOTAL_KEY], metrics)
+    previous = metric_values(both["previous"][TOTAL_KEY], metrics)
     return {
         **_range_fields(rng),
         "kpis": {m.name: Comparison(current[m.name], previous[m.name]).as_dict() for m in metrics},
@@ -94,8 +95,8 @@ def breakdown(
 ) -> dict[str, Any]:
     """KPIs per channel or campaign, each with its previous-period value; rows by net revenue."""
     metrics = _metrics(names)
-    current = compute_bases(engine, rng, by, last_full_day)
-    previous = compute_bases(engine, rng.previous(), by, last_full_day)
+    both = compute_periods(engine, {"current": rng, "previous": rng.previous()}, by, last_full_day)
+    current, previous = both["current"], both["previous"]
     rows = []
     for key in sorted(set(current) | set(previous), key=lambda k: (k is None, str(k))):
         now = metric_values(current.get(key, {}), metrics)

@@ -6,8 +6,10 @@ bound parameters. A query returns one row per group key with one column per base
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -71,28 +73,42 @@ def _in_time_unit(expression: exp.Expression, unit: str | None) -> exp.Expressio
     return expression
 
 
-def _between(column: str, low: str = "start", high: str = "end") -> exp.Expression:
-    return exp.column(column).between(_param(low), _param(high))
+# A period label is a code constant ('current', 'previous'); its dates are bound parameters named
+# <bound>__<label>, e.g. start__current, acq_end_90__previous.
 
 
-def _select(key: exp.Expression, aggregates: list[str], table: str, where: exp.Expression) -> exp.Select:
+def _param_for(name: str, label: str) -> exp.Placeholder:
+    return _param(f"{name}__{label}")
+
+
+def _period_case(column: exp.Expression, labels: tuple[str, ...], low: str, high: str,
+                 value: str | None = None) -> exp.Expression:
+    """CASE WHEN column in period 1 THEN <label or bound> ... END: which period a row belongs to."""
+    case = exp.Case()
+    for label in labels:
+        then = _param_for(value, label) if value else exp.Literal.string(label)
+        case = case.when(column.copy().between(_param_for(low, label), _param_for(high, label)), then)
+    return case
+
+
+def _in_any_period(column: exp.Expression, labels: tuple[str, ...], low: str, high: str) -> exp.Expression:
+    return exp.or_(*[column.copy().between(_param_for(low, label), _param_for(high, label)) for label in labels])
+
+
+def _select(key: exp.Expression, aggregates: list[str | exp.Expression], table: str, column: str,
+            labels: tuple[str, ...], low: str = "start", high: str = "end") -> exp.Select:
+    """SELECT key, period, aggregates FROM table WHERE column in any period GROUP BY key, period."""
+    col = exp.column(column)
     return (
-        sqlglot.select(key.as_("key"), *aggregates)
+        sqlglot.select(key.as_("key"), _period_case(col, labels, low, high).as_("period"), *aggregates)
         .from_(table)
-        .where(where)
-        .group_by(exp.column("key"))
+        .where(_in_any_period(col, labels, low, high))
+        .group_by(exp.column("key"), exp.column("period"))
     )
 
 
-def _orders(g: Grouping) -> exp.Select:
-    # A customer is 'returning' when their first order precedes the period (for daily rows: the day).
-    period_start = _key(g.orders, g) if g.time_unit else _param("start")
-    returning = exp.Count(this=exp.Distinct(expressions=[exp.column("customer_id")]))
-    returning_filtered = exp.Filter(
-        this=returning,
-        expression=exp.Where(this=exp.LT(this=exp.column("customer_first_order_date"), expression=period_start)),
-    )
-    aggregates = [
+def _orders(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
+    aggregates: list[str | exp.Expression] = [
         "sum(gross_sales) AS gross_sales",
         "sum(discounts) AS discounts",
         "sum(refunds) AS refunds",
@@ -104,40 +120,50 @@ def _orders(g: Grouping) -> exp.Select:
         "sum(payment_fees) AS payment_fees",
         "sum(contribution_before_marketing) AS contribution_before_marketing",
         "count(*) FILTER (WHERE is_first_order) AS new_customers",
-        "count(DISTINCT customer_id) AS customers",
     ]
-    query = _select(_key(g.orders, g), aggregates, "fact_orders", _between("order_date"))
-    return query.select(returning_filtered.as_("returning_customers"))
+    return _select(_key(g.orders, g), aggregates, "fact_orders", "order_date", labels)
 
 
-def _repeat(g: Grouping) -> exp.Select:
+def _customers(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
+    """Customers ordering in the period; 'returning' when their first order precedes the period (for
+    series: the bucket); 'repeat' with 2+ orders within it."""
+    order_date = exp.column("order_date")
+    key = _key(g.orders, g)
+    period_start = key.copy() if g.time_unit else _period_case(order_date, labels, "start", "end", "start")
+    # The period's start is the same on every row of a group; min() just lifts it into the aggregate.
+    returning = exp.LT(this=exp.func("min", exp.column("customer_first_order_date")),
+                       expression=exp.func("min", period_start))
     inner = (
-        sqlglot.select(_key(g.orders, g).as_("key"), "customer_id", "count(*) AS n")
+        sqlglot.select(key.as_("key"), _period_case(order_date, labels, "start", "end").as_("period"),
+                       "customer_key", "count(*) AS n", returning.as_("is_returning"))
         .from_("fact_orders")
-        .where(_between("order_date"))
-        .where("customer_id IS NOT NULL")
-        .group_by(exp.column("key"), exp.column("customer_id"))
+        .where(_in_any_period(order_date, labels, "start", "end"))
+        .where("customer_key IS NOT NULL")
+        .group_by(exp.column("key"), exp.column("period"), exp.column("customer_key"))
     )
     return (
-        sqlglot.select("key", "count(*) FILTER (WHERE n >= 2) AS repeat_customers")
+        sqlglot.select("key", "period", "count(*) AS customers",
+                       "count(*) FILTER (WHERE is_returning) AS returning_customers",
+                       "count(*) FILTER (WHERE n >= 2) AS repeat_customers")
         .from_(inner.subquery("per_customer"))
-        .group_by(exp.column("key"))
+        .group_by(exp.column("key"), exp.column("period"))
     )
 
 
-def _spend(g: Grouping) -> exp.Select:
-    aggregates = [
+def _spend(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
+    aggregates: list[str | exp.Expression] = [
         "sum(spend) AS ad_spend",
         "sum(impressions) AS impressions",
         "sum(clicks) AS clicks",
         "sum(platform_purchase_value) AS platform_purchase_value",
     ]
-    return _select(_key(g.spend, g), aggregates, "fact_spend", _between("date"))
+    return _select(_key(g.spend, g), aggregates, "fact_spend", "date", labels)
 
 
-def _traffic(g: Grouping) -> exp.Select:
-    aggregates = ["sum(sessions) AS sessions", "sum(add_to_carts) AS add_to_carts", "sum(checkouts) AS checkouts"]
-    return _select(_key(g.traffic, g), aggregates, "fact_traffic", _between("date"))
+def _traffic(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
+    aggregates: list[str | exp.Expression] = [
+        "sum(sessions) AS sessions", "sum(add_to_carts) AS add_to_carts", "sum(checkouts) AS checkouts"]
+    return _select(_key(g.traffic, g), aggregates, "fact_traffic", "date", labels)
 
 
 def _shifted_day(column: str, days: int, g: Grouping) -> exp.Expression:
@@ -146,97 +172,143 @@ def _shifted_day(column: str, days: int, g: Grouping) -> exp.Expression:
     return _in_time_unit(shifted, g.time_unit)
 
 
-def _ltv(g: Grouping, window: int) -> exp.Select:
+def _ltv(g: Grouping, labels: tuple[str, ...], window: int) -> exp.Select:
     # Customers whose window [first order day, first order day + window - 1] ends in the period.
     key = _shifted_day("customer_first_order_date", window - 1, g) if g.time_unit else _key(g.acquisition)
-    aggregates = [
-        f"count(DISTINCT customer_id) AS ltv_{window}_customers",
+    aggregates: list[str | exp.Expression] = [
+        f"count(DISTINCT customer_key) AS ltv_{window}_customers",
         f"sum(net_revenue) FILTER (WHERE days_since_first_order < {int(window)}) AS ltv_{window}_revenue",
         f"sum(contribution_before_marketing) FILTER (WHERE days_since_first_order < {int(window)})"
         f" AS ltv_{window}_contribution",
     ]
-    where = exp.and_(
-        exp.column("customer_id").is_(exp.null()).not_(),
-        _between("customer_first_order_date", f"acq_start_{window}", f"acq_end_{window}"),
-    )
-    return _select(key, aggregates, "fact_orders", where)
+    query = _select(key, aggregates, "fact_orders", "customer_first_order_date", labels,
+                    f"acq_start_{window}", f"acq_end_{window}")
+    return query.where("customer_key IS NOT NULL")
 
 
-def _acquisition_spend(g: Grouping, window: int) -> exp.Select:
+def _acquisition_spend(g: Grouping, labels: tuple[str, ...], window: int) -> exp.Select:
     key = _shifted_day("date", window - 1, g) if g.time_unit else _key(g.spend)
-    return _select(
-        key,
-        [f"sum(spend) AS ltv_{window}_acquisition_spend"],
-        "fact_spend",
-        _between("date", f"acq_start_{window}", f"acq_end_{window}"),
-    )
+    return _select(key, [f"sum(spend) AS ltv_{window}_acquisition_spend"], "fact_spend", "date", labels,
+                   f"acq_start_{window}", f"acq_end_{window}")
 
 
-def _payback_curve(g: Grouping) -> exp.Select:
-    key = _key(g.acquisition)
+def _payback_curve(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
+    first = exp.column("customer_first_order_date")
+    low, high = f"acq_start_{PAYBACK_WINDOW}", f"acq_end_{PAYBACK_WINDOW}"
     return (
-        sqlglot.select(key.as_("key"), "days_since_first_order AS day", "sum(contribution_before_marketing) AS c")
+        sqlglot.select(_key(g.acquisition).as_("key"), _period_case(first, labels, low, high).as_("period"),
+                       "days_since_first_order AS day", "sum(contribution_before_marketing) AS c")
         .from_("fact_orders")
-        .where(exp.column("customer_id").is_(exp.null()).not_())
-        .where(_between("customer_first_order_date", f"acq_start_{PAYBACK_WINDOW}", f"acq_end_{PAYBACK_WINDOW}"))
+        .where("customer_id IS NOT NULL")
+        .where(_in_any_period(first, labels, low, high))
         .where(f"days_since_first_order < {PAYBACK_WINDOW}")
-        .group_by(exp.column("key"), exp.column("day"))
+        .group_by(exp.column("key"), exp.column("period"), exp.column("day"))
     )
 
 
-def _params(rng: DateRange, last_full_day: date) -> dict[str, Any]:
-    params: dict[str, Any] = {"start": rng.start, "end": rng.end}
-    closing_end = min(rng.end, last_full_day)
-    for window in {*LTV_WINDOWS, PAYBACK_WINDOW}:
-        params[f"acq_start_{window}"] = rng.start - timedelta(days=window - 1)
-        params[f"acq_end_{window}"] = closing_end - timedelta(days=window - 1)
+@dataclass(frozen=True)
+class _Compiled:
+    builder: str
+    sql: str
+    params: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def _compiled(builder: str, group: str, labels: tuple[str, ...], window: int = 0) -> _Compiled:
+    """The SQL text of one base query, generated once per (query, grouping, periods)."""
+    g = grouping(group)
+    args = (g, labels, window) if window else (g, labels)
+    query: exp.Select = _BUILDERS[builder](*args)
+    names = tuple(sorted({p.name for p in query.find_all(exp.Placeholder)}))
+    return _Compiled(builder, query.sql(dialect="duckdb"), names)
+
+
+_BUILDERS = {
+    "orders": _orders, "customers": _customers, "spend": _spend, "traffic": _traffic, "ltv": _ltv,
+    "acquisition_spend": _acquisition_spend, "payback_curve": _payback_curve,
+}
+
+
+def _queries(g: Grouping) -> list[tuple[str, int]]:
+    plan = [("orders", 0), ("customers", 0), ("spend", 0), ("traffic", 0)]
+    plan += [("ltv", w) for w in LTV_WINDOWS]
+    plan += [("acquisition_spend", CAC_WINDOW), ("acquisition_spend", PAYBACK_WINDOW)]
+    if not g.time_unit:
+        plan.append(("payback_curve", 0))
+    return plan
+
+
+def _params(periods: dict[str, DateRange], last_full_day: date) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for label, rng in periods.items():
+        params[f"start__{label}"] = rng.start
+        params[f"end__{label}"] = rng.end
+        closing_end = min(rng.end, last_full_day)
+        for window in {*LTV_WINDOWS, PAYBACK_WINDOW}:
+            params[f"acq_start_{window}__{label}"] = rng.start - timedelta(days=window - 1)
+            params[f"acq_end_{window}__{label}"] = closing_end - timedelta(days=window - 1)
     return params
 
 
-def _run(engine: Engine, query: exp.Select, params: dict[str, Any]) -> list[dict[str, Any]]:
-    sql = query.sql(dialect="duckdb")
-    used = {p.name for p in query.find_all(exp.Placeholder)}
-    return engine.query(sql, {k: v for k, v in params.items() if k in used}).to_pylist()
+def _run(engine: Engine, compiled: _Compiled, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return engine.query(compiled.sql, {name: params[name] for name in compiled.params}).to_pylist()
 
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def compute_bases(
-    engine: Engine, rng: DateRange, group: str, last_full_day: date
-) -> dict[Any, dict[str, float | None]]:
-    """Every base aggregate for the range, per group key ('all' for the total)."""
+# Independent queries run side by side on their own readers (DuckDB runs each query in C++ without the GIL).
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="growthos-kpi")
+
+
+def compute_periods(
+    engine: Engine, periods: dict[str, DateRange], group: str, last_full_day: date
+) -> dict[str, dict[Any, dict[str, float | None]]]:
+    """Every base aggregate for each labelled period, per group key ('all' for the total), with one
+    query per base table for all periods at once."""
     g = grouping(group)
-    params = _params(rng, last_full_day)
-    queries = [_orders(g), _repeat(g), _spend(g), _traffic(g)]
-    queries += [_ltv(g, w) for w in LTV_WINDOWS]
-    queries.append(_acquisition_spend(g, CAC_WINDOW))
-    queries.append(_acquisition_spend(g, PAYBACK_WINDOW))
-    out: dict[Any, dict[str, float | None]] = {}
-    for query in queries:
-        for row in _run(engine, query, params):
+    labels = tuple(periods)
+    params = _params(periods, last_full_day)
+    plan = [_compiled(name, g.name, labels, window) for name, window in _queries(g)]
+
+    def run(compiled: _Compiled) -> list[dict[str, Any]]:
+        reader = engine.reader()
+        try:
+            return _run(reader, compiled, params)
+        finally:
+            reader.close()
+
+    results = list(_POOL.map(run, plan))
+    out: dict[str, dict[Any, dict[str, float | None]]] = {label: {} for label in labels}
+    curves: dict[str, dict[Any, dict[int, float]]] = {label: {} for label in labels}
+    for compiled, rows in zip(plan, results, strict=True):
+        is_curve = compiled.builder == "payback_curve"
+        for row in rows:
+            label = row.pop("period")
             key = row.pop("key")
-            bucket = out.setdefault(key, {})
+            if is_curve:
+                curves[label].setdefault(key, {})[int(row["day"])] = float(row["c"] or 0)
+                continue
+            bucket = out[label].setdefault(key, {})
             for name, value in row.items():
                 bucket[name] = _number(value)
-    if not g.time_unit:
-        _add_payback(engine, g, params, out)
-    if group == "total":
-        out.setdefault(TOTAL_KEY, {})
+    for label in labels:
+        if group == "total":
+            out[label].setdefault(TOTAL_KEY, {})
+        if not g.time_unit:
+            for key, bucket in out[label].items():
+                bucket["payback_days"] = payback_day(curves[label].get(key, {}),
+                                                     bucket.get(f"ltv_{PAYBACK_WINDOW}_customers"),
+                                                     bucket.get(f"ltv_{PAYBACK_WINDOW}_acquisition_spend"))
     return out
 
 
-def _add_payback(engine: Engine, g: Grouping, params: dict[str, Any], out: dict[Any, dict]) -> None:
-    """payback_days: first day (0 = the first order's day) on which the cumulative contribution per
-    customer of the customers acquired PAYBACK_WINDOW days before the period covers their nCAC."""
-    curves: dict[Any, dict[int, float]] = {}
-    for row in _run(engine, _payback_curve(g), params):
-        curves.setdefault(row["key"], {})[int(row["day"])] = float(row["c"] or 0)
-    for key, bucket in out.items():
-        customers = bucket.get(f"ltv_{PAYBACK_WINDOW}_customers")
-        spend = bucket.get(f"ltv_{PAYBACK_WINDOW}_acquisition_spend")
-        bucket["payback_days"] = payback_day(curves.get(key, {}), customers, spend)
+def compute_bases(
+    engine: Engine, rng: DateRange, group: str, last_full_day: date
+) -> dict[Any, dict[str, float | None]]:
+    """Every base aggregate for one range, per group key ('all' for the total)."""
+    return compute_periods(engine, {"current": rng}, group, last_full_day)["current"]
 
 
 def payback_day(curve: dict[int, float], customers: float | None, spend: float | None) -> float | None:

@@ -44,7 +44,7 @@ _DEFAULT_OPTIONS = CollectorOptions()
 
 def parse_app_event(body: bytes | str | dict[str, Any], *, received_at: datetime,
                     options: CollectorOptions = _DEFAULT_OPTIONS, client_ip: str | None = None) -> Event:
-    payload = body if isinstance(body, dict) else load_json(body)
+    payload = load_json(body) if isinstance(body, bytes | bytearray | str) else body
     if not isinstance(payload, dict):
         raise InvalidInput("body must be a JSON object", field="body")
     size = compact_size(payload, "body")

@@ -107,17 +107,63 @@ def _ids_of(event: Event) -> Iterable[tuple[str, bool]]:
         yield event.previous_id, False
 
 
-def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]]) -> IdentityChanges:
+def _link_of(event: Event) -> tuple[str, str] | None:
+    if event.type == "alias" and event.previous_id and event.user_id:
+        return (event.previous_id, event.user_id)
+    if event.user_id and event.anonymous_id:
+        return (event.anonymous_id, event.user_id)
+    return None
+
+
+class IdentityCache:
+    """What the writer already knows is stored, so most events need no identity query at all.
+
+    Coherent because only the writer changes ``identity_map`` and nothing it learns can be undone:
+    ids are never removed, ``is_user`` only turns true, merged ids never split. Learn only after
+    the commit. Bounded: past ``max_ids`` it starts over empty."""
+
+    def __init__(self, max_ids: int = 200_000) -> None:
+        self.max_ids = max_ids
+        self.ids: dict[str, bool] = {}
+        self.links: set[tuple[str, str]] = set()
+
+    def settled(self, event: Event) -> bool:
+        """Storing this event changes nothing in identity_map."""
+        for id_, as_user in _ids_of(event):
+            known = self.ids.get(id_)
+            if known is None or (as_user and not known):
+                return False
+        link = _link_of(event)
+        return link is None or link in self.links
+
+    def learn(self, events: Iterable[Event], refused: Iterable[tuple[str, str]] = ()) -> None:
+        if len(self.ids) > self.max_ids:
+            self.ids.clear()
+            self.links.clear()
+        not_linked = set(refused)
+        for event in events:
+            for id_, as_user in _ids_of(event):
+                self.ids[id_] = self.ids.get(id_, False) or as_user
+            link = _link_of(event)
+            if link is not None and link not in not_linked:
+                self.links.add(link)
+
+
+def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]],
+                     cache: IdentityCache | None = None) -> IdentityChanges:
     """Register the ids of newly stored ``(ingest_seq, event)`` pairs and merge the people they link.
 
-    Call inside the transaction that stores the events."""
+    Call inside the transaction that stores the events; with a ``cache``, events it knows change
+    nothing are skipped (the caller teaches it after the commit)."""
     changes = IdentityChanges()
+    if cache is not None:
+        events = [(seq, ev) for seq, ev in events if not cache.settled(ev)]
     touched = list(dict.fromkeys(i for _, ev in events for i, _ in _ids_of(ev)))
     if not touched:
         return changes
     nodes = {n.id: n for n in _lookup(engine, touched)}
     missing_canon = sorted({n.person_id for n in nodes.values()} - nodes.keys())
-    canon_rows = {n.id: n for n in _lookup(engine, missing_canon)}
+    canon_rows = {n.id: n for n in _lookup(engine, missing_canon)} if missing_canon else {}
 
     comps = _Components()
     for node in nodes.values():
@@ -134,10 +180,9 @@ def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]]) -> Ide
             elif as_user and not node.is_user:
                 node.is_user = node.user_flag_changed = True
                 comps.add(node.person_id, node)
-        if event.type == "alias" and event.previous_id and event.user_id:
-            _link(comps, nodes, event.previous_id, event.user_id, forced=True, changes=changes)
-        elif event.user_id and event.anonymous_id:
-            _link(comps, nodes, event.anonymous_id, event.user_id, forced=False, changes=changes)
+        link = _link_of(event)
+        if link is not None:
+            _link(comps, nodes, *link, forced=event.type == "alias", changes=changes)
 
     relabel = {}
     for key in list(comps.parent):

@@ -84,11 +84,11 @@ def parse_segment(path_type: str, body: bytes | str | dict[str, Any], *, receive
         known = ", ".join(sorted(PATH_TYPES))
         raise InvalidInput(f"unknown message type {path_type!r} (known: {known})", field="type")
     limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
-    if isinstance(body, dict):
-        payload, size = body, compact_size(body, "body")
-    else:
+    if isinstance(body, bytes | bytearray | str):
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         payload, size = None, len(raw)
+    else:
+        payload, size = body, compact_size(body, "body")
     if size > limit:
         what = "batch" if kind == "batch" else "message"
         raise PayloadTooLarge(f"{what} is {size} bytes; the limit is {limit}", field="body")

@@ -1,7 +1,8 @@
 -- One row per counted order (not test, not cancelled), in the reporting currency:
 -- net_revenue = gross_sales - discounts - refunds;
 -- contribution_before_marketing = net_revenue + shipping_revenue - cogs - shipping_cost - payment_fees.
--- Refunds count against the order's own day.
+-- Refunds count against the order's own day. customer_key is a dense integer id of the customer (fast
+-- distinct counts); rows are stored in order-date order so date filters skip most of the table.
 WITH counted AS (
     SELECT * FROM stg_orders WHERE NOT is_test AND NOT is_cancelled
 ),
@@ -32,6 +33,7 @@ SELECT
     r.order_date,
     r.created_at,
     r.customer_id,
+    CASE WHEN r.customer_id IS NOT NULL THEN dense_rank() OVER (ORDER BY r.customer_id) END AS customer_key,
     r.customer_order_index,
     r.customer_order_index = 1 AS is_first_order,
     r.customer_first_order_date,
@@ -60,3 +62,4 @@ SELECT
 FROM ranked AS r
 CROSS JOIN cfg_settings AS s
 LEFT JOIN line_costs AS c ON c.order_id = r.order_id
+ORDER BY r.order_date, r.order_id
