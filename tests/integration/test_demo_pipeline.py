@@ -229,3 +229,22 @@ def test_cohort_sizes_and_month_zero_match_first_orders_in_the_raw_payloads(demo
         assert c["retention"][0] == 1.0
         assert all(0 <= r <= 1 for r in c["retention"])
         assert c["ltv"] == sorted(c["ltv"])  # cumulative revenue per customer never falls
+
+
+def test_each_metric_alone_equals_its_value_among_all(demo_dirs):
+    """Only the queries a metric needs run when it is asked for alone; the value must not change."""
+    from growthos.core.periods import DateRange
+    from growthos.metrics.catalogue import CATALOGUE
+    from growthos.metrics.evaluate import breakdown, summary
+
+    engine = _demo_engine(demo_dirs[0])
+    rng, last = DateRange(date(2025, 12, 1), date(2026, 2, 9)), date(2026, 2, 9)
+    try:
+        everything = summary(engine, rng, last)["kpis"]
+        by_channel = {r["channel"]: r["kpis"] for r in breakdown(engine, rng, "channel", last)["rows"]}
+        for name in CATALOGUE:
+            assert summary(engine, rng, last, [name])["kpis"][name] == everything[name], name
+            alone = {r["channel"]: r["kpis"][name] for r in breakdown(engine, rng, "channel", last, [name])["rows"]}
+            assert alone == {channel: kpis[name] for channel, kpis in by_channel.items() if channel in alone}, name
+    finally:
+        engine.close()

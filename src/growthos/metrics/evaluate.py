@@ -75,13 +75,18 @@ def _metrics(names: list[str] | None) -> list[Metric]:
     return [CATALOGUE[n] for n in names] if names else list(CATALOGUE.values())
 
 
+def _needs(metrics: list[Metric]) -> frozenset[str]:
+    """The base aggregates these metrics read."""
+    return frozenset(base for m in metrics for base in m.needs)
+
+
 def summary(
     engine: Engine, rng: DateRange, last_full_day: date, names: list[str] | None = None
 ) -> dict[str, Any]:
     """`growthos kpis --json` and /api/metrics/summary: every KPI with its previous-period value."""
     metrics = _metrics(names)
     prev = rng.previous()
-    both = compute_periods(engine, {"current": rng, "previous": prev}, "total", last_full_day)
+    both = compute_periods(engine, {"current": rng, "previous": prev}, "total", last_full_day, _needs(metrics))
     current = metric_values(both["current"][TOTAL_KEY], metrics)
     previous = metric_values(both["previous"][TOTAL_KEY], metrics)
     return {
@@ -95,7 +100,8 @@ def breakdown(
 ) -> dict[str, Any]:
     """KPIs per channel or campaign, each with its previous-period value; rows by net revenue."""
     metrics = _metrics(names)
-    both = compute_periods(engine, {"current": rng, "previous": rng.previous()}, by, last_full_day)
+    both = compute_periods(engine, {"current": rng, "previous": rng.previous()}, by, last_full_day,
+                           _needs(metrics))
     current, previous = both["current"], both["previous"]
     rows = []
     for key in sorted(set(current) | set(previous), key=lambda k: (k is None, str(k))):
@@ -120,7 +126,7 @@ def timeseries(
     if interval not in INTERVALS:
         raise InvalidInput(f"interval must be day or week, got {interval!r}", field="interval")
     metrics = _metrics(names)
-    per_bucket = compute_bases(engine, rng, interval, last_full_day)
+    per_bucket = compute_bases(engine, rng, interval, last_full_day, _needs(metrics))
     if interval == "day":
         buckets = rng.dates()
     else:

@@ -229,12 +229,32 @@ _BUILDERS = {
 }
 
 
-def _queries(g: Grouping) -> list[tuple[str, int]]:
-    plan = [("orders", 0), ("customers", 0), ("spend", 0), ("traffic", 0)]
-    plan += [("ltv", w) for w in LTV_WINDOWS]
-    plan += [("acquisition_spend", CAC_WINDOW), ("acquisition_spend", PAYBACK_WINDOW)]
-    if not g.time_unit:
-        plan.append(("payback_curve", 0))
+# The base aggregates each query produces.
+_ORDER_BASES = frozenset({"gross_sales", "discounts", "refunds", "net_revenue", "orders", "cogs", "shipping_revenue",
+                          "shipping_cost", "payment_fees", "contribution_before_marketing", "new_customers"})
+_PRODUCES: dict[tuple[str, int], frozenset[str]] = {
+    ("orders", 0): _ORDER_BASES,
+    ("customers", 0): frozenset({"customers", "returning_customers", "repeat_customers"}),
+    ("spend", 0): frozenset({"ad_spend", "impressions", "clicks", "platform_purchase_value"}),
+    ("traffic", 0): frozenset({"sessions", "add_to_carts", "checkouts"}),
+    **{("ltv", w): frozenset({f"ltv_{w}_customers", f"ltv_{w}_revenue", f"ltv_{w}_contribution"})
+       for w in LTV_WINDOWS},
+    **{("acquisition_spend", w): frozenset({f"ltv_{w}_acquisition_spend"}) for w in {CAC_WINDOW, PAYBACK_WINDOW}},
+    ("payback_curve", 0): frozenset({"payback_days"}),
+}
+# payback_days also needs the customers and acquisition spend of its window.
+_ALSO_NEEDS = {"payback_days": {f"ltv_{PAYBACK_WINDOW}_customers", f"ltv_{PAYBACK_WINDOW}_acquisition_spend"}}
+
+
+def _queries(g: Grouping, needs: frozenset[str] | None) -> list[tuple[str, int]]:
+    """The queries producing the bases needed (all when needs is None)."""
+    wanted = set(needs) if needs is not None else set().union(*_PRODUCES.values())
+    for base, extra in _ALSO_NEEDS.items():
+        if base in wanted:
+            wanted |= extra
+    plan = [query for query, bases in _PRODUCES.items() if bases & wanted]
+    if g.time_unit:
+        plan = [query for query in plan if query[0] != "payback_curve"]
     return plan
 
 
@@ -263,14 +283,15 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="growthos-kpi")
 
 
 def compute_periods(
-    engine: Engine, periods: dict[str, DateRange], group: str, last_full_day: date
+    engine: Engine, periods: dict[str, DateRange], group: str, last_full_day: date,
+    needs: frozenset[str] | None = None,
 ) -> dict[str, dict[Any, dict[str, float | None]]]:
-    """Every base aggregate for each labelled period, per group key ('all' for the total), with one
-    query per base table for all periods at once."""
+    """The base aggregates (those in `needs`, or all) for each labelled period, per group key ('all' for
+    the total), with one query per base table for all periods at once."""
     g = grouping(group)
     labels = tuple(periods)
     params = _params(periods, last_full_day)
-    plan = [_compiled(name, g.name, labels, window) for name, window in _queries(g)]
+    plan = [_compiled(name, g.name, labels, window) for name, window in _queries(g, needs)]
 
     def run(compiled: _Compiled) -> list[dict[str, Any]]:
         reader = engine.reader()
@@ -296,7 +317,7 @@ def compute_periods(
     for label in labels:
         if group == "total":
             out[label].setdefault(TOTAL_KEY, {})
-        if not g.time_unit:
+        if any(c.builder == "payback_curve" for c in plan):
             for key, bucket in out[label].items():
                 bucket["payback_days"] = payback_day(curves[label].get(key, {}),
                                                      bucket.get(f"ltv_{PAYBACK_WINDOW}_customers"),
@@ -305,10 +326,10 @@ def compute_periods(
 
 
 def compute_bases(
-    engine: Engine, rng: DateRange, group: str, last_full_day: date
+    engine: Engine, rng: DateRange, group: str, last_full_day: date, needs: frozenset[str] | None = None
 ) -> dict[Any, dict[str, float | None]]:
-    """Every base aggregate for one range, per group key ('all' for the total)."""
-    return compute_periods(engine, {"current": rng}, group, last_full_day)["current"]
+    """The base aggregates (those in `needs`, or all) for one range, per group key ('all' for the total)."""
+    return compute_periods(engine, {"current": rng}, group, last_full_day, needs)["current"]
 
 
 def payback_day(curve: dict[int, float], customers: float | None, spend: float | None) -> float | None:

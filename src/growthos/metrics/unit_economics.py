@@ -24,7 +24,9 @@ WATERFALL = (
 def unit_economics(engine: Engine, rng: DateRange, last_full_day) -> dict[str, Any]:
     """Per-order amounts of each step and the running total after it; the last total is the
     contribution per order after marketing, equal to contribution margin ÷ orders."""
-    bases = compute_bases(engine, rng, "total", last_full_day)[TOTAL_KEY]
+    needs = frozenset({"gross_sales", "discounts", "refunds", "net_revenue", "orders", "cogs", "shipping_cost",
+                       "shipping_revenue", "payment_fees", "contribution_before_marketing", "ad_spend"})
+    bases = compute_bases(engine, rng, "total", last_full_day, needs)[TOTAL_KEY]
     values = {k: (v or 0.0) for k, v in bases.items()}
     values["net_shipping"] = values.get("shipping_cost", 0.0) - values.get("shipping_revenue", 0.0)
     orders = values.get("orders", 0.0)
