@@ -30,6 +30,8 @@ TARGET_MS = {1.0: 50.0, 100.0: 300.0}
 ROUTES = [
     "/api/health",
     "/api/metrics/summary?range=30d",
+    "/api/metrics/summary?range=30d&metrics=net_revenue,orders,aov,new_customers,ad_spend,mer,ncac,conversion_rate,"
+    "contribution_margin,refund_rate",
     "/api/metrics/timeseries?range=30d&metrics=net_revenue,ad_spend,orders,mer,ncac,conversion_rate",
     "/api/metrics/timeseries?range=90d&interval=week&metrics=net_revenue,orders",
     "/api/metrics/channels?range=30d",
