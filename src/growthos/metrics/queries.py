@@ -172,24 +172,70 @@ def _shifted_day(column: str, days: int, g: Grouping) -> exp.Expression:
     return _in_time_unit(shifted, g.time_unit)
 
 
-def _ltv(g: Grouping, labels: tuple[str, ...], window: int) -> exp.Select:
-    # Customers whose window [first order day, first order day + window - 1] ends in the period.
-    key = _shifted_day("customer_first_order_date", window - 1, g) if g.time_unit else _key(g.acquisition)
-    aggregates: list[str | exp.Expression] = [
-        f"count(DISTINCT customer_key) AS ltv_{window}_customers",
-        f"sum(net_revenue) FILTER (WHERE days_since_first_order < {int(window)}) AS ltv_{window}_revenue",
-        f"sum(contribution_before_marketing) FILTER (WHERE days_since_first_order < {int(window)})"
-        f" AS ltv_{window}_contribution",
-    ]
-    query = _select(key, aggregates, "fact_orders", "customer_first_order_date", labels,
-                    f"acq_start_{window}", f"acq_end_{window}")
-    return query.where("customer_key IS NOT NULL")
+def _union_of_windows(windows: tuple[int, ...], branch, columns: tuple[str, ...]) -> exp.Expression:
+    """One statement for several windows: a UNION ALL of one SELECT per window. UNION matches columns by
+    position, so every branch lists every window's columns in the same order, NULL for the others'."""
+    selects = []
+    for window in windows:
+        aggregates: list[str | exp.Expression] = []
+        for other in windows:
+            for column in columns:
+                name = column.format(w=other)
+                aggregates.append(f"{branch.aggregate(column, other)} AS {name}" if other == window
+                                  else f"CAST(NULL AS DOUBLE) AS {name}")
+        selects.append(branch.select(window, aggregates))
+    return exp.union(*selects, distinct=False) if len(selects) > 1 else selects[0]
 
 
-def _acquisition_spend(g: Grouping, labels: tuple[str, ...], window: int) -> exp.Select:
-    key = _shifted_day("date", window - 1, g) if g.time_unit else _key(g.spend)
-    return _select(key, [f"sum(spend) AS ltv_{window}_acquisition_spend"], "fact_spend", "date", labels,
-                   f"acq_start_{window}", f"acq_end_{window}")
+class _LtvBranch:
+    """Customers whose window [first order day, first order day + window - 1] ends in the period."""
+
+    columns = ("ltv_{w}_customers", "ltv_{w}_revenue", "ltv_{w}_contribution")
+
+    def __init__(self, g: Grouping, labels: tuple[str, ...]) -> None:
+        self.g, self.labels = g, labels
+
+    @staticmethod
+    def aggregate(column: str, window: int) -> str:
+        return {
+            "ltv_{w}_customers": "count(DISTINCT customer_key)",
+            "ltv_{w}_revenue": f"sum(net_revenue) FILTER (WHERE days_since_first_order < {int(window)})",
+            "ltv_{w}_contribution": "sum(contribution_before_marketing) FILTER "
+                                    f"(WHERE days_since_first_order < {int(window)})",
+        }[column]
+
+    def select(self, window: int, aggregates: list[str | exp.Expression]) -> exp.Select:
+        g = self.g
+        key = _shifted_day("customer_first_order_date", window - 1, g) if g.time_unit else _key(g.acquisition)
+        query = _select(key, aggregates, "fact_orders", "customer_first_order_date", self.labels,
+                        f"acq_start_{window}", f"acq_end_{window}")
+        return query.where("customer_key IS NOT NULL")
+
+
+class _AcquisitionSpendBranch:
+    """Ad spend of the days on which those customers were acquired."""
+
+    columns = ("ltv_{w}_acquisition_spend",)
+
+    def __init__(self, g: Grouping, labels: tuple[str, ...]) -> None:
+        self.g, self.labels = g, labels
+
+    @staticmethod
+    def aggregate(column: str, window: int) -> str:
+        return "sum(spend)"
+
+    def select(self, window: int, aggregates: list[str | exp.Expression]) -> exp.Select:
+        g = self.g
+        key = _shifted_day("date", window - 1, g) if g.time_unit else _key(g.spend)
+        return _select(key, aggregates, "fact_spend", "date", self.labels, f"acq_start_{window}", f"acq_end_{window}")
+
+
+def _ltv(g: Grouping, labels: tuple[str, ...], windows: tuple[int, ...]) -> exp.Expression:
+    return _union_of_windows(windows, _LtvBranch(g, labels), _LtvBranch.columns)
+
+
+def _acquisition_spend(g: Grouping, labels: tuple[str, ...], windows: tuple[int, ...]) -> exp.Expression:
+    return _union_of_windows(windows, _AcquisitionSpendBranch(g, labels), _AcquisitionSpendBranch.columns)
 
 
 def _payback_curve(g: Grouping, labels: tuple[str, ...]) -> exp.Select:
@@ -214,11 +260,11 @@ class _Compiled:
 
 
 @lru_cache(maxsize=256)
-def _compiled(builder: str, group: str, labels: tuple[str, ...], window: int = 0) -> _Compiled:
+def _compiled(builder: str, group: str, labels: tuple[str, ...], windows: tuple[int, ...] = ()) -> _Compiled:
     """The SQL text of one base query, generated once per (query, grouping, periods)."""
     g = grouping(group)
-    args = (g, labels, window) if window else (g, labels)
-    query: exp.Select = _BUILDERS[builder](*args)
+    args = (g, labels, windows) if windows else (g, labels)
+    query: exp.Expression = _BUILDERS[builder](*args)
     names = tuple(sorted({p.name for p in query.find_all(exp.Placeholder)}))
     return _Compiled(builder, query.sql(dialect="duckdb"), names)
 
@@ -232,21 +278,23 @@ _BUILDERS = {
 # The base aggregates each query produces.
 _ORDER_BASES = frozenset({"gross_sales", "discounts", "refunds", "net_revenue", "orders", "cogs", "shipping_revenue",
                           "shipping_cost", "payment_fees", "contribution_before_marketing", "new_customers"})
-_PRODUCES: dict[tuple[str, int], frozenset[str]] = {
-    ("orders", 0): _ORDER_BASES,
-    ("customers", 0): frozenset({"customers", "returning_customers", "repeat_customers"}),
-    ("spend", 0): frozenset({"ad_spend", "impressions", "clicks", "platform_purchase_value"}),
-    ("traffic", 0): frozenset({"sessions", "add_to_carts", "checkouts"}),
-    **{("ltv", w): frozenset({f"ltv_{w}_customers", f"ltv_{w}_revenue", f"ltv_{w}_contribution"})
-       for w in LTV_WINDOWS},
-    **{("acquisition_spend", w): frozenset({f"ltv_{w}_acquisition_spend"}) for w in {CAC_WINDOW, PAYBACK_WINDOW}},
-    ("payback_curve", 0): frozenset({"payback_days"}),
+_ACQUISITION_WINDOWS = tuple(sorted({CAC_WINDOW, PAYBACK_WINDOW}))
+_PRODUCES: dict[tuple[str, tuple[int, ...]], frozenset[str]] = {
+    ("orders", ()): _ORDER_BASES,
+    ("customers", ()): frozenset({"customers", "returning_customers", "repeat_customers"}),
+    ("spend", ()): frozenset({"ad_spend", "impressions", "clicks", "platform_purchase_value"}),
+    ("traffic", ()): frozenset({"sessions", "add_to_carts", "checkouts"}),
+    ("ltv", LTV_WINDOWS): frozenset(f"ltv_{w}_{part}" for w in LTV_WINDOWS
+                                    for part in ("customers", "revenue", "contribution")),
+    ("acquisition_spend", _ACQUISITION_WINDOWS): frozenset(f"ltv_{w}_acquisition_spend"
+                                                           for w in _ACQUISITION_WINDOWS),
+    ("payback_curve", ()): frozenset({"payback_days"}),
 }
 # payback_days also needs the customers and acquisition spend of its window.
 _ALSO_NEEDS = {"payback_days": {f"ltv_{PAYBACK_WINDOW}_customers", f"ltv_{PAYBACK_WINDOW}_acquisition_spend"}}
 
 
-def _queries(g: Grouping, needs: frozenset[str] | None) -> list[tuple[str, int]]:
+def _queries(g: Grouping, needs: frozenset[str] | None) -> list[tuple[str, tuple[int, ...]]]:
     """The queries producing the bases needed (all when needs is None)."""
     wanted = set(needs) if needs is not None else set().union(*_PRODUCES.values())
     for base, extra in _ALSO_NEEDS.items():
@@ -291,7 +339,7 @@ def compute_periods(
     g = grouping(group)
     labels = tuple(periods)
     params = _params(periods, last_full_day)
-    plan = [_compiled(name, g.name, labels, window) for name, window in _queries(g, needs)]
+    plan = [_compiled(name, g.name, labels, windows) for name, windows in _queries(g, needs)]
 
     def run(compiled: _Compiled) -> list[dict[str, Any]]:
         reader = engine.reader()
@@ -313,7 +361,8 @@ def compute_periods(
                 continue
             bucket = out[label].setdefault(key, {})
             for name, value in row.items():
-                bucket[name] = _number(value)
+                if value is not None or name not in bucket:  # a window's NULL placeholders never overwrite
+                    bucket[name] = _number(value)
     for label in labels:
         if group == "total":
             out[label].setdefault(TOTAL_KEY, {})
