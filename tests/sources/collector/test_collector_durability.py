@@ -20,22 +20,25 @@ RUNS = 10
 
 
 def run_and_kill(path: Path, tag: str, checkpoint: str, delay: float) -> list[str]:
+    """Start a writing child, SIGKILL it ``delay`` s after it is ready; the ids it acknowledged."""
     proc = subprocess.Popen([sys.executable, str(CHILD), str(path), tag, checkpoint],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         ready = proc.stdout.readline()
-        assert ready == b"ready\n", proc.stderr.read().decode()[-2000:]
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate(timeout=20)
+        if ready == b"ready\n":
+            time.sleep(delay)
+            os.kill(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    context = f"run {tag}: exit {proc.returncode}, stderr: {err.decode(errors='replace')[-3000:]}"
+    assert ready == b"ready\n", context
+    assert proc.returncode == -signal.SIGKILL, context
     acked = []
     for line in out.split(b"\n")[:-1]:  # the piece after the last newline may be cut short
-        assert line.startswith(b"ack "), line
+        assert line.startswith(b"ack "), (line[:200], context)
         acked.extend(line[4:].decode().split())
     return acked
 
