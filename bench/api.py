@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,8 +60,10 @@ def _cli(data_dir: Path, *args: str) -> str:
 def measure(data_dir: Path, requests: int) -> dict[str, list[float]]:
     key = _cli(data_dir, "keys", "create", "--scope", "read", "--name", "bench").splitlines()[-1]
     port = _free_port()
+    # The server logs every request: to a file, as a pipe nobody reads would fill up and block it.
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen([str(BIN / "growthos"), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
@@ -72,7 +75,8 @@ def measure(data_dir: Path, requests: int) -> dict[str, list[float]]:
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit(f"server did not start: {server.stderr.read().decode() if server.stderr else ''}")
+                    log.seek(0)
+                    raise SystemExit(f"server did not start: {log.read().decode(errors='replace')[-3000:]}")
                 time.sleep(0.1)
             timings: dict[str, list[float]] = {}
             for route in ROUTES:
@@ -88,6 +92,7 @@ def measure(data_dir: Path, requests: int) -> dict[str, list[float]]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
 
 
 def p95(samples: list[float]) -> float:
