@@ -66,7 +66,9 @@ docs: setup
 	$(BIN)/growthos catalogue --markdown > docs/metrics.md
 
 bench: setup
+	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) growthos-data
