@@ -6,8 +6,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,16 @@ class LiveServer:
     settings: Settings
     keys: dict[str, str] = field(default_factory=dict)
     """scope -> secret: 'read', 'ingest', 'admin'."""
+    app: Any = None
+    """The served FastAPI app (same process), for tests that look inside the warehouse it writes."""
+
+    def warehouse_rows(self, sql: str, params: list | None = None) -> list[dict]:
+        """Rows of a query on the served warehouse, through a reader of the server's own engine."""
+        engine = self.app.state.growthos.workspace.engine.reader()
+        try:
+            return engine.query(sql, params or []).to_pylist()
+        finally:
+            engine.close()
 
     def auth(self, scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[scope]}"}
@@ -83,5 +95,21 @@ def live_server(demo_settings_session: Settings) -> Iterator[LiveServer]:
     url = thread.start()
     try:
         yield LiveServer(url, demo_settings_session, keys)
+    finally:
+        thread.stop()
+
+
+@contextmanager
+def empty_server(data_dir: Path) -> Iterator[LiveServer]:
+    """A server on a fresh data directory (nothing built, no events), with one key of each scope."""
+    from growthos.store import AppStore
+
+    settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb")
+    with AppStore.from_settings(settings) as store:
+        keys = {scope: store.create_api_key(f"test {scope}", scope)[1] for scope in ("read", "ingest", "admin")}
+    thread = _ServerThread(settings)
+    url = thread.start()
+    try:
+        yield LiveServer(url, settings, keys, app=thread.server.config.app)
     finally:
         thread.stop()

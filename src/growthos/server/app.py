@@ -29,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = ServerState(Workspace(settings))
-        state.workspace.store  # noqa: B018  (open and migrate the app database before the first request)
+        state.start()
         app.state.growthos = state
         try:
             yield
@@ -58,9 +58,11 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     from growthos.server.api import router as api_router
+    from growthos.server.api import segment_router
     from growthos.server.pages import router as pages_router
 
     app.include_router(api_router)
+    app.include_router(segment_router)
     app.include_router(pages_router)
     static_dir = resources.files("growthos.server") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ class Principal:
     scope: str
     key_id: int
     via: str
-    """'bearer' or 'session'."""
+    """'bearer', 'session' or 'write_key'."""
     csrf_token: str | None = None
 
 
@@ -84,3 +86,33 @@ def require(scope: str) -> Callable[[Request], Awaitable[Principal]]:
 require_read = require("read")
 require_ingest = require("ingest")
 require_admin = require("admin")
+
+
+def basic_auth_user(request: Request) -> str | None:
+    """The user name of an ``Authorization: Basic`` header (how Segment SDKs send their write key), else None;
+    401 for a malformed Basic header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _unauthorized("the Basic credentials are not base64 of 'writeKey:'") from None
+    user, _, _password = decoded.partition(":")
+    return user or None
+
+
+def authenticate_write_key(request: Request, write_key: str | None) -> Principal:
+    """The principal of a collector write key: 401 when missing or unknown, 403 unless its scope is exactly
+    ``ingest`` (write keys ship inside apps and web pages, so keys that can read are refused here)."""
+    if not write_key:
+        raise _unauthorized("a write key is required: HTTP Basic auth with the key as user name, or writeKey")
+    key = request.app.state.growthos.workspace.store.authenticate_key(write_key)
+    if key is None:
+        raise _unauthorized("unknown or revoked write key")
+    if key.scope != "ingest":
+        raise HTTPException(403, f"the collector takes ingest keys only; this key has scope '{key.scope}'")
+    return Principal(key.scope, key.id, "write_key")

@@ -1,5 +1,9 @@
-"""What the server process holds: the workspace (it owns the warehouse file), the one writer thread,
-and the event hub. Requests read through per-request warehouse readers."""
+"""What the server process holds: the workspace (it owns the warehouse file), the writer threads,
+and the event hub. Requests read through per-request warehouse readers.
+
+Two writer threads share the warehouse: builds (marts, replaced in one transaction) and the event
+collector (appends to ``events`` and ``identity_map``, group-committed). They write different tables,
+so DuckDB runs their transactions side by side; a long build never holds up event ingestion."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from contextlib import contextmanager
 
 from growthos.core.errors import Conflict, GrowthOSError
 from growthos.server.events import EventHub
+from growthos.sources.collector import EventWriter
 from growthos.warehouse.engine import Engine
 from growthos.workspace import Workspace
 
@@ -24,6 +29,13 @@ class ServerState:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
         self._build_lock = threading.Lock()
         self._running_build: Future | None = None
+        self.collector = EventWriter(workspace.engine)
+        """The one writer of collected events; started with the server (``start``)."""
+
+    def start(self) -> None:
+        """Open and migrate the app database and start the event writer, before the first request."""
+        self.workspace.store  # noqa: B018
+        self.collector.start()
 
     @property
     def settings(self):
@@ -61,5 +73,6 @@ class ServerState:
             return self._running_build
 
     def close(self) -> None:
+        self.collector.close()
         self._writer.shutdown(wait=True)
         self.workspace.close()

@@ -1,0 +1,148 @@
+"""The event collector over HTTP: Segment's Tracking API (``/v1/*``) and GrowthOS's app-analytics shape
+(``POST /api/analytics/events``, ``POST /api/analytics/conversions``).
+
+Every route answers only after its events are committed to disk (``EventWriter.submit``). Segment SDKs
+retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400 naming the field, oversized
+ones 413, and a full queue or a failed commit 503 with Retry-After (a retry is deduplicated by
+``messageId``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from growthos.core.errors import InvalidInput
+from growthos.server.api.params import AUTH_RESPONSES, bearer_scheme, problem_response, server_state
+from growthos.server.auth import authenticate_write_key, basic_auth_user, require_ingest
+from growthos.sources.collector import (
+    Event,
+    PayloadTooLarge,
+    decode_body,
+    parse_app_event,
+    parse_segment,
+)
+from growthos.sources.collector.conversions import parse_conversion
+from growthos.sources.collector.segment import PATH_TYPES
+
+
+class InvalidMessage(InvalidInput):
+    """A Segment message that cannot be stored: 400, as Segment's own API answers."""
+
+    status = 400
+    title = "Invalid message"
+
+
+_COLLECTOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: problem_response("A message above 32 KB or a batch above 500 KB"),
+    503: problem_response("Overloaded or the commit failed: retry after Retry-After seconds (deduplicated)"),
+}
+_SEGMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": 'Stored durably: {"success": true}'},
+    400: problem_response("A missing or invalid field, named in invalid_params"),
+    401: problem_response("No, unknown or revoked write key"),
+    403: problem_response("The key is not an ingest key"),
+    **_COLLECTOR_RESPONSES,
+}
+
+segment_router = APIRouter(prefix="/v1", tags=["collector"])
+analytics_router = APIRouter(prefix="/analytics", tags=["collector"])
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw request body, refused with 413 as soon as it passes ``limit`` bytes (never read whole)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body is {declared} bytes; the limit is {limit}", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds {limit} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _segment_route(kind: str) -> Callable[..., Any]:
+    async def receive(request: Request) -> JSONResponse:
+        received_at = datetime.now(UTC)
+        state = server_state(request)
+        options = state.collector.options
+        header_key = basic_auth_user(request)
+        if header_key is not None:  # refuse bad keys before reading the body
+            await run_in_threadpool(authenticate_write_key, request, header_key)
+        limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
+        raw = await read_body(request, limit)
+
+        def ingest() -> None:
+            body = decode_body(raw, request.headers.get("content-encoding"), limit=limit)
+            try:
+                parsed = parse_segment(kind, body, received_at=received_at, options=options,
+                                       client_ip=_client_ip(request))
+            except PayloadTooLarge:
+                raise
+            except InvalidInput as exc:
+                raise InvalidMessage(exc.message, field=exc.field) from None
+            if header_key is None:
+                authenticate_write_key(request, parsed.write_key)
+            elif parsed.write_key not in (None, header_key):
+                raise InvalidMessage("writeKey differs from the key of the Authorization header", field="writeKey")
+            state.collector.submit(parsed.events)
+
+        await run_in_threadpool(ingest)
+        return JSONResponse({"success": True})
+
+    receive.__name__ = f"segment_{kind}"
+    return receive
+
+
+for _path, _kind in PATH_TYPES.items():
+    if len(_path) > 1:  # analytics.js's one-letter aliases stay out of the documented API
+        segment_router.add_api_route(
+            f"/{_path}", _segment_route(_kind), methods=["POST"], responses=_SEGMENT_RESPONSES,
+            summary=f"Segment {_path} call" + (" (a batch of messages of any type)" if _kind == "batch" else ""),
+        )
+    else:
+        segment_router.add_api_route(f"/{_path}", _segment_route(_kind), methods=["POST"], include_in_schema=False)
+
+
+def _app_route(parse: Callable[..., Event]) -> Callable[..., Any]:
+    async def receive(request: Request) -> JSONResponse:
+        received_at = datetime.now(UTC)
+        state = server_state(request)
+        options = state.collector.options
+        raw = await read_body(request, options.max_message_bytes)
+
+        def ingest() -> dict[str, Any]:
+            event = parse(raw, received_at=received_at, options=options, client_ip=_client_ip(request))
+            result = state.collector.submit([event])
+            return {"success": True, "message_id": event.message_id, "duplicate": result.accepted == 0}
+
+        return JSONResponse(await run_in_threadpool(ingest))
+
+    return receive
+
+
+_APP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    422: problem_response("A missing or invalid field, named in invalid_params"),
+    **_COLLECTOR_RESPONSES,
+}
+_INGEST = [Depends(require_ingest), Depends(bearer_scheme)]
+
+analytics_router.add_api_route(
+    "/events", _app_route(parse_app_event), methods=["POST"], dependencies=_INGEST, responses=_APP_RESPONSES,
+    summary="Record an app event {user_id, session_id, event, properties, route, referrer, user_agent, timestamp}",
+)
+analytics_router.add_api_route(
+    "/conversions", _app_route(parse_conversion), methods=["POST"], dependencies=_INGEST, responses=_APP_RESPONSES,
+    summary="Record a conversion-funnel step {funnel, step, user_id | session_id, properties, timestamp}",
+)
