@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     """DuckDB memory_limit for builds and queries."""
     duckdb_threads: int | None = None
     """DuckDB worker threads; None uses every core."""
+    collector_max_queue_events: int = Field(default=20_000, ge=2_500)
+    """Collected events waiting to be committed before new requests get 503 (at least one full batch)."""
+    collector_max_commit_events: int = Field(default=5_000, gt=0)
+    """Most events the collector commits in one transaction."""
+    collector_submit_timeout_s: float = Field(default=10.0, gt=0)
+    """How long a collector request waits for its commit before answering 503 (a retry is deduplicated)."""
 
     @field_validator("currency")
     @classmethod

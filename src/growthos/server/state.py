@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from growthos.core.errors import Conflict, GrowthOSError
 from growthos.server.events import EventHub
-from growthos.sources.collector import EventWriter
+from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.warehouse.engine import Engine
 from growthos.workspace import Workspace
 
@@ -29,7 +29,12 @@ class ServerState:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
         self._build_lock = threading.Lock()
         self._running_build: Future | None = None
-        self.collector = EventWriter(workspace.engine)
+        settings = workspace.settings
+        self.collector = EventWriter(workspace.engine, CollectorOptions(
+            max_queue_events=settings.collector_max_queue_events,
+            max_commit_events=settings.collector_max_commit_events,
+            submit_timeout_s=settings.collector_submit_timeout_s,
+        ))
         """The one writer of collected events; started with the server (``start``)."""
 
     def start(self) -> None:
