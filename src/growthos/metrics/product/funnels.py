@@ -189,7 +189,7 @@ def _step_flag(k: int, step: FunnelStep, params: dict[str, Any]) -> exp.Expressi
 def _events_cte(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], breakdown: str | None,
                 params: dict[str, Any]) -> str:
     names = list(dict.fromkeys([s.event for s in steps] + [x.event for x in exclusions]))
-    columns = ['person_id', '"timestamp" AS ts', "ingest_seq AS seq"]
+    columns = ['person_id', '"timestamp" AS ts'] + (["ingest_seq AS seq"] if breakdown is not None else [])
     pieces: dict[str, exp.Expression] = {"names_filter": in_list(exp.column("event"), names, "name", params)}
     for k, step in enumerate(steps, 1):
         columns.append(f"$flag{k} AS f{k}")
@@ -212,7 +212,7 @@ def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
     ctes = [f"ev AS ({_events_cte(steps, exclusions, breakdown, params)})"]
     value = ", arg_min(value, (ts, seq)) AS value" if breakdown is not None else ""
     ctes.append(f"s1 AS (SELECT person_id, min(ts) AS t1{value} FROM ev WHERE f1 AND ts < $hi GROUP BY person_id)")
-    carried = ["value"] if breakdown is not None else []
+    carried: list[str] = []
     for k in range(2, n + 1):
         carried.append(f"t{k - 1}")
         after = ">" if steps[k - 1].event in {s.event for s in steps[:k - 1]} else ">="
@@ -221,19 +221,19 @@ def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
             params[f"within{k}"] = steps[k - 1].within
             within = f" AND ev.ts <= p.t{k - 1} + $within{k}"
         cols = ", ".join(f"p.{c}" for c in ["person_id", *carried])
+        # only the people who reached step k-1 go on: each step is one hash join on person + one aggregate
         ctes.append(
-            f"s{k} AS (SELECT {cols}, m.t{k} FROM s{k - 1} p LEFT JOIN ("
-            f"SELECT p.person_id, min(ev.ts) AS t{k} FROM s{k - 1} p JOIN ev ON ev.person_id = p.person_id "
-            f"WHERE ev.f{k} AND p.t{k - 1} IS NOT NULL AND ev.ts {after} p.t{k - 1} "
-            f"AND ev.ts <= p.t1 + $window{within} GROUP BY p.person_id) m ON m.person_id = p.person_id)"
+            f"s{k} AS (SELECT {cols}, min(ev.ts) AS t{k} FROM s{k - 1} p JOIN ev ON ev.person_id = p.person_id "
+            f"WHERE ev.f{k} AND ev.ts {after} p.t{k - 1} AND ev.ts <= p.t1 + $window{within} GROUP BY {cols})"
         )
-    carried.append(f"t{n}")
+    joins = " ".join(f"LEFT JOIN s{k} ON s{k}.person_id = s1.person_id" for k in range(2, n + 1))
+    ctes.append(f"chain AS (SELECT s1.*, {', '.join(f's{k}.t{k}' for k in range(2, n + 1))} FROM s1 {joins})")
     excluded = []
     for j, excl in enumerate(exclusions, 1):
         a = excl.after_step
         b = excl.before_step if excl.before_step is not None else a + 1
         ctes.append(
-            f"x{j} AS (SELECT DISTINCT p.person_id FROM s{n} p JOIN ev ON ev.person_id = p.person_id "
+            f"x{j} AS (SELECT DISTINCT p.person_id FROM chain p JOIN ev ON ev.person_id = p.person_id "
             f"WHERE ev.x{j} AND p.t{a} IS NOT NULL AND ev.ts > p.t{a} "
             f"AND CASE WHEN p.t{b} IS NULL THEN ev.ts <= p.t1 + $window ELSE ev.ts < p.t{b} END)"
         )
@@ -245,7 +245,7 @@ def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
         deadline.append(f"WHEN t{r} IS NOT NULL THEN {step_deadline}")
     deadline.append("END")
     ctes.append(
-        f"flagged AS (SELECT p.*, {' OR '.join(excluded) or 'false'} AS excluded FROM s{n} p)"
+        f"flagged AS (SELECT p.*, {' OR '.join(excluded) or 'false'} AS excluded FROM chain p)"
     )
     ctes.append(
         f"people AS (SELECT *, NOT excluded AND t{n} IS NULL AND {' '.join(deadline)} > $as_of AS in_progress "
