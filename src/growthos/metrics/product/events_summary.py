@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from growthos.core.errors import InvalidInput
-from growthos.metrics.product.common import Result, aware, choice, sql, template
+from growthos.metrics.product.common import Result, aware, choice, render
 from growthos.warehouse.engine import Engine
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -39,7 +39,7 @@ def event_counts(engine: Engine, *, since: datetime, until: datetime) -> list[di
     aware(until, "until")
     if since >= until:
         raise InvalidInput(f"since ({since.isoformat()}) must be before until ({until.isoformat()})", field="since")
-    rows = engine.query(sql(template(_COUNTS)), {"since": since, "until": until}).to_pylist()
+    rows = engine.query(render(_COUNTS), {"since": since, "until": until}).to_pylist()
     return [EventCount(r["event"], int(r["count"]), int(r["users"])).to_dict() for r in rows]
 
 

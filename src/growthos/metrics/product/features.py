@@ -26,8 +26,7 @@ from growthos.metrics.product.common import (
     in_list,
     local_day,
     ratio,
-    sql,
-    template,
+    render,
     zone,
 )
 from growthos.warehouse.engine import Engine
@@ -110,9 +109,9 @@ def feature_usage(engine: Engine, *, features: Mapping[str, list[str]], start: d
     params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi}
     params["feature_names"] = [name for name, events in checked.items() for _ in events]
     params["feature_events"] = [event for events in checked.values() for event in events]
-    tree = template(_USAGE, day=local_day(),
+    text = render(_USAGE, day=local_day(),
                     types_filter=in_list(exp.column("type"), list(ACTIVE_TYPES), "type", params))
-    rows = {row["feature"]: row for row in engine.query(sql(tree), params).to_pylist()}
+    rows = {row["feature"]: row for row in engine.query(text, params).to_pylist()}
     active = int(rows[None]["users"]) if None in rows else 0
     usage = []
     for name, events in checked.items():

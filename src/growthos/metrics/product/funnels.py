@@ -50,8 +50,7 @@ from growthos.metrics.product.common import (
     positive_int,
     property_path,
     ratio,
-    sql,
-    template,
+    render,
     zone,
 )
 from growthos.warehouse.engine import Engine
@@ -203,7 +202,7 @@ def _events_cte(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
         columns.append("coalesce(properties ->> $prop, $not_set) AS value")
     text = (f"SELECT {', '.join(columns)} FROM events_people "
             'WHERE $names_filter AND "timestamp" >= $lo AND "timestamp" <= $scan_hi')
-    return sql(template(text, **pieces))
+    return render(text, **pieces)
 
 
 def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], breakdown: str | None,
@@ -275,7 +274,7 @@ def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
             aggregates.append(f"avg({gap}) FILTER (WHERE {counted}) AS avg{k}")
             aggregates.append(f"quantile_cont({gap}, 0.5) FILTER (WHERE {counted}) AS median{k}")
     text = f"WITH {', '.join(ctes)} SELECT {', '.join(aggregates)} FROM {source} AS q{group}"
-    return sql(template(text))
+    return render(text)
 
 
 def _group(row: dict[str, Any], steps: Sequence[FunnelStep]) -> FunnelGroup:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from growthos.core.errors import InvalidInput, NotFound
-from growthos.metrics.product.common import Result, in_list, positive_int, sql, template
+from growthos.metrics.product.common import Result, in_list, positive_int, render
 from growthos.sources.collector import ids_of, person_of
 from growthos.warehouse.engine import Engine
 
@@ -114,7 +114,7 @@ def user_profile(engine: Engine, user: str) -> UserProfile:
     ids_filter = in_list(exp.column("distinct_id"), ids, "id", id_params)
 
     def run(text: str, **extra: Any) -> list[dict[str, Any]]:
-        return engine.query(sql(template(text, ids_filter=ids_filter)), {**id_params, **extra}).to_pylist()
+        return engine.query(render(text, ids_filter=ids_filter), {**id_params, **extra}).to_pylist()
 
     summary = run(_SUMMARY)[0]
     traits: dict[str, Any] = {}
@@ -162,6 +162,6 @@ def find_users(engine: Engine, query: str, limit: int = 20) -> list[UserMatch]:
     if not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY:
         raise InvalidInput(f"query must be 1-{MAX_QUERY} characters", field="query")
     positive_int(limit, "limit", 100)
-    rows = engine.query(sql(template(_FIND)), {"q": query.strip().lower(), "limit": limit}).to_pylist()
+    rows = engine.query(render(_FIND), {"q": query.strip().lower(), "limit": limit}).to_pylist()
     return [UserMatch(r["person_id"], tuple(r["ids"]), r["email"], r["first_seen"], r["last_seen"], int(r["events"]))
             for r in rows]

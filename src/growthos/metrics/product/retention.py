@@ -32,8 +32,7 @@ from growthos.metrics.product.common import (
     local_midnight,
     positive_int,
     ratio,
-    sql,
-    template,
+    render,
     truncated,
     zone,
 )
@@ -124,10 +123,10 @@ def retention(engine: Engine, *, start_event: str, return_event: str, interval: 
     params: dict[str, Any] = {"start_event": start_event, "return_event": return_event, "tz": tz, "lo": lo,
                               "hi": hi, "ret_hi": ret_hi, "as_of": as_of, "unit_days": unit,
                               "last_offset": unit * periods}
-    tree = template(_RETENTION, cohort_bucket=truncated(local_day("first_ts"), interval),
+    text = render(_RETENTION, cohort_bucket=truncated(local_day("first_ts"), interval),
                     return_bucket=truncated(local_day(), interval))
     counts: dict[date, dict[int, int]] = {}
-    for row in engine.query(sql(tree), params).to_pylist():
+    for row in engine.query(text, params).to_pylist():
         counts.setdefault(row["cohort"], {})[int(row["period"])] = int(row["people"])
 
     def complete(cohort: date, k: int) -> bool:

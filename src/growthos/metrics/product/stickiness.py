@@ -29,8 +29,7 @@ from growthos.metrics.product.common import (
     next_bucket,
     param,
     ratio,
-    sql,
-    template,
+    render,
     truncated,
     zone,
 )
@@ -99,9 +98,9 @@ def stickiness(engine: Engine, *, start: date, end: date, tz: str, interval: str
     else:
         params["event"] = event_name(event, "event")
         activity = exp.EQ(this=exp.column("event"), expression=param("event"))
-    tree = template(_STICKINESS, day=local_day(), activity=activity, bucket=truncated(exp.column("day"), interval))
+    text = render(_STICKINESS, day=local_day(), activity=activity, bucket=truncated(exp.column("day"), interval))
     hist: dict[date, dict[int, int]] = {}
-    for row in engine.query(sql(tree), params).to_pylist():
+    for row in engine.query(text, params).to_pylist():
         hist.setdefault(row["bucket"], {})[int(row["n"])] = int(row["people"])
 
     buckets = []

@@ -36,8 +36,7 @@ from growthos.metrics.product.common import (
     positive_int,
     property_path,
     ratio,
-    sql,
-    template,
+    render,
     truncated,
     zone,
 )
@@ -146,12 +145,12 @@ def trends(engine: Engine, *, events: list[str], start: date, end: date, interva
     pieces = {"bucket": truncated(local_day(), interval),
               "events_filter": in_list(exp.column("event"), names, "event", params)}
     if breakdown is None:
-        tree = template(_TRENDS, **pieces)
+        text = render(_TRENDS, **pieces)
     else:
         positive_int(limit_breakdown, "limit_breakdown", 1000)
         params.update(prop=property_path(breakdown, "breakdown"), top=limit_breakdown, not_set=NOT_SET, other=OTHER)
-        tree = template(_TRENDS_BY_VALUE, **pieces)
-    rows = engine.query(sql(tree), params).to_pylist()
+        text = render(_TRENDS_BY_VALUE, **pieces)
+    rows = engine.query(text, params).to_pylist()
 
     buckets = bucket_starts(start, end, interval)
     cells: dict[tuple[str, str | None], dict[date, tuple[int, int]]] = defaultdict(dict)
@@ -197,10 +196,10 @@ def active_users(engine: Engine, *, start: date, end: date, tz: str) -> ActiveUs
     first = start - timedelta(days=max(ACTIVE_WINDOWS.values()) - 1)
     lo, hi = day_bounds(first, end, zone_info)
     params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi, "windows": list(ACTIVE_WINDOWS.values())}
-    tree = template(_ACTIVE_SPANS, day=local_day(),
+    text = render(_ACTIVE_SPANS, day=local_day(),
                     types_filter=in_list(exp.column("type"), list(ACTIVE_TYPES), "type", params))
     deltas: dict[int, dict[date, int]] = defaultdict(dict)
-    for row in engine.query(sql(tree), params).to_pylist():
+    for row in engine.query(text, params).to_pylist():
         deltas[row["w"]][row["day"]] = int(row["delta"])
     running = dict.fromkeys(ACTIVE_WINDOWS.values(), 0)
     days = []
