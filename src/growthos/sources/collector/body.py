@@ -6,6 +6,8 @@ import json
 import zlib
 from typing import Any
 
+import orjson
+
 from growthos.core.errors import InvalidInput
 from growthos.sources.collector.errors import PayloadTooLarge
 
@@ -35,7 +37,16 @@ def _no_constants(name: str) -> Any:
 
 
 def load_json(body: bytes | str) -> Any:
-    """JSON text as Python values; NaN and Infinity are refused (they are not JSON)."""
+    """JSON text as Python values; NaN and Infinity are refused (they are not JSON).
+
+    orjson reads it (5-10x faster than ``json``); what orjson refuses is read again by ``json`` to
+    get its error message, or the value where only orjson is stricter (a lone surrogate escape, which
+    the callers then refuse as text that cannot be stored). orjson reads integers beyond 64 bits as
+    floats."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(body, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as exc:

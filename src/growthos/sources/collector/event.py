@@ -1,12 +1,21 @@
-"""One collected event, whatever shape it arrived in (a Segment message or a GrowthOS app event)."""
+"""One collected event, whatever shape it arrived in (a Segment message or a GrowthOS app event).
+
+Two forms: :class:`Event`, one object per event (what callers build and read), and
+:class:`EventBatch`, the parser's output: the same events already as storage rows (JSON encoded,
+keyed), so a request costs no per-event object and the writer no per-event encoding. An
+``EventBatch`` is a sequence of ``Event`` (built on access) and ``EventWriter.submit`` takes either.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
+
+import orjson
 
 SEGMENT_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 
@@ -16,6 +25,10 @@ def dump_json(value: dict[str, Any] | None) -> str | None:
     if value is None:
         return None
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _loaded(text: str | bytes | None) -> dict[str, Any] | None:
+    return None if text is None else orjson.loads(text)
 
 
 def message_key(message_id: str) -> bytes:
@@ -68,6 +81,47 @@ class Event:
             self.sent_at, self.received_at, dump_json(self.properties), dump_json(self.context),
             dump_json(self.traits), dump_json(self.extra), self.source,
         )
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Event:
+        """The event of a row in the order of ``EVENT_COLUMNS`` (JSON columns decoded)."""
+        return cls(
+            message_id=row[1], type=row[2], event=row[3], name=row[4], user_id=row[5], anonymous_id=row[6],
+            group_id=row[8], previous_id=row[9], timestamp=row[10], original_timestamp=row[11], sent_at=row[12],
+            received_at=row[13], properties=_loaded(row[14]), context=_loaded(row[15]), traits=_loaded(row[16]),
+            extra=_loaded(row[17]), source=row[18],
+        )
+
+
+class EventBatch(Sequence[Event]):
+    """Events held as storage rows (values in the order of ``EVENT_COLUMNS``, JSON columns as
+    UTF-8 bytes); indexing builds the :class:`Event`."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+        """One tuple per event, as ``Event.to_row`` gives it."""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [Event.from_row(row) for row in self.rows[index]]
+        return Event.from_row(self.rows[index])
+
+    def __iter__(self) -> Iterator[Event]:
+        return (Event.from_row(row) for row in self.rows)
+
+    def __repr__(self) -> str:
+        return f"EventBatch({len(self.rows)} events)"
 
 
 EVENT_COLUMNS = (

@@ -17,12 +17,17 @@ Merge protection: a link that is not an ``alias`` never merges two people who bo
 person; only an explicit ``alias`` merges two identified people. Refused links are counted.
 
 All of it runs inside the writer's transaction, so stored events and their identities commit together.
+
+The writer hands over columns (types, user ids, anonymous ids, previous ids of the commit's rows);
+:class:`IdentityCache` sorts out, with set operations, the usual case where every id and link is
+already stored, so such commits cost no per-event Python work and no query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -32,6 +37,17 @@ from growthos.sources.collector.schema import IDENTITY_MAP
 from growthos.warehouse.engine import Engine
 
 _LOOKUP_CHUNK = 256
+
+
+class IdRecord(NamedTuple):
+    """What identity resolution needs of one stored event."""
+
+    seq: int
+    """The event's ingest_seq (arrival order)."""
+    type: str
+    user_id: str | None
+    anonymous_id: str | None
+    previous_id: str | None
 
 
 @dataclass(slots=True)
@@ -98,7 +114,7 @@ def _lookup(engine: Engine, ids: Sequence[str]) -> list[_Id]:
     return found
 
 
-def _ids_of(event: Event) -> Iterable[tuple[str, bool]]:
+def _ids_of(event: IdRecord) -> Iterable[tuple[str, bool]]:
     if event.user_id:
         yield event.user_id, True
     if event.anonymous_id:
@@ -107,7 +123,7 @@ def _ids_of(event: Event) -> Iterable[tuple[str, bool]]:
         yield event.previous_id, False
 
 
-def _link_of(event: Event) -> tuple[str, str] | None:
+def _link_of(event: IdRecord) -> tuple[str, str] | None:
     if event.type == "alias" and event.previous_id and event.user_id:
         return (event.previous_id, event.user_id)
     if event.user_id and event.anonymous_id:
@@ -124,29 +140,56 @@ class IdentityCache:
 
     def __init__(self, max_ids: int = 200_000) -> None:
         self.max_ids = max_ids
-        self.ids: dict[str, bool] = {}
+        self.ids: set[str] = set()
+        """Ids stored in identity_map."""
+        self.users: set[str] = set()
+        """Those of them stored with is_user = true."""
         self.links: set[tuple[str, str]] = set()
+        """(from, to) links already applied (or found to change nothing)."""
 
-    def settled(self, event: Event) -> bool:
-        """Storing this event changes nothing in identity_map."""
-        for id_, as_user in _ids_of(event):
-            known = self.ids.get(id_)
-            if known is None or (as_user and not known):
-                return False
-        link = _link_of(event)
-        return link is None or link in self.links
+    def unsettled(self, first_seq: int, types: Sequence[str], users: Sequence[str | None],
+                  anonymous: Sequence[str | None], previous: Sequence[str | None]) -> list[IdRecord]:
+        """The events (columns of one commit, ingest_seq from ``first_seq`` on) whose storing changes
+        identity_map; the others are left out. Set operations first: when every id and link is known
+        no event is looked at one by one."""
+        ids, known_users, links = self.ids, self.users, self.links
+        new = (set(users) - known_users) | (set(anonymous) - ids) | (set(previous) - ids)
+        new.discard(None)
+        new.discard("")
+        if not new and "alias" not in types:
+            pairs = set(zip(anonymous, users, strict=True)) - links
+            if not any(a and u for a, u in pairs):
+                return []
+        out = []
+        for i, (type_, user, anon, prev) in enumerate(zip(types, users, anonymous, previous, strict=True)):
+            record = IdRecord(first_seq + i, type_, user, anon, prev)
+            if (user and user not in known_users) or (anon and anon not in ids) or (prev and prev not in ids):
+                out.append(record)
+                continue
+            link = _link_of(record)
+            if link is not None and link not in links:
+                out.append(record)
+        return out
 
-    def learn(self, events: Iterable[Event], refused: Iterable[tuple[str, str]] = ()) -> None:
+    def learn(self, events: Iterable[IdRecord], refused: Iterable[tuple[str, str]] = ()) -> None:
         if len(self.ids) > self.max_ids:
             self.ids.clear()
+            self.users.clear()
             self.links.clear()
         not_linked = set(refused)
         for event in events:
             for id_, as_user in _ids_of(event):
-                self.ids[id_] = self.ids.get(id_, False) or as_user
+                self.ids.add(id_)
+                if as_user:
+                    self.users.add(id_)
             link = _link_of(event)
             if link is not None and link not in not_linked:
                 self.links.add(link)
+
+
+def records_of(events: Sequence[tuple[int, Event]]) -> list[IdRecord]:
+    """The identity records of ``(ingest_seq, event)`` pairs."""
+    return [IdRecord(seq, ev.type, ev.user_id, ev.anonymous_id, ev.previous_id) for seq, ev in events]
 
 
 def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]],
@@ -155,10 +198,17 @@ def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]],
 
     Call inside the transaction that stores the events; with a ``cache``, events it knows change
     nothing are skipped (the caller teaches it after the commit)."""
-    changes = IdentityChanges()
+    records = records_of(events)
     if cache is not None:
-        events = [(seq, ev) for seq, ev in events if not cache.settled(ev)]
-    touched = list(dict.fromkeys(i for _, ev in events for i, _ in _ids_of(ev)))
+        records = [r for r in records if cache.unsettled(r.seq, [r.type], [r.user_id], [r.anonymous_id],
+                                                         [r.previous_id])]
+    return apply_identity_records(engine, records)
+
+
+def apply_identity_records(engine: Engine, events: Sequence[IdRecord]) -> IdentityChanges:
+    """:func:`apply_identities` of identity records (already filtered by the cache, if any)."""
+    changes = IdentityChanges()
+    touched = list(dict.fromkeys(i for ev in events for i, _ in _ids_of(ev)))
     if not touched:
         return changes
     nodes = {n.id: n for n in _lookup(engine, touched)}
@@ -170,7 +220,8 @@ def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]],
         person = node.person_id
         comps.add(person, canon_rows.get(person) or nodes.get(person) or node)
 
-    for seq, event in events:
+    for event in events:
+        seq = event.seq
         for id_, as_user in _ids_of(event):
             node = nodes.get(id_)
             if node is None:

@@ -27,20 +27,50 @@ from growthos.core.errors import InvalidInput
 
 def parse_timestamp(value: Any, field: str) -> datetime | None:
     """An ISO 8601 string as an aware UTC datetime; None or "" give None."""
+    return parse_field(value, "", field)
+
+
+def parse_field(value: Any, prefix: str, name: str) -> datetime | None:
+    """:func:`parse_timestamp` of the field ``prefix + name`` (the name is only built for an error)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be an ISO 8601 string", field=field)
+        raise InvalidInput(f"{prefix}{name} must be an ISO 8601 string", field=f"{prefix}{name}")
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{field} is not an ISO 8601 timestamp: {value[:40]!r}", field=field) from None
-    if parsed.tzinfo is None:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(f"{prefix}{name} is not an ISO 8601 timestamp: {value[:40]!r}",
+                               field=f"{prefix}{name}") from None
+    tz = parsed.tzinfo
+    if tz is UTC:
+        return parsed
+    if tz is None:
         return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(f"{field} is out of range: {value[:40]!r}", field=field) from None
+        raise InvalidInput(f"{prefix}{name} is out of range: {value[:40]!r}", field=f"{prefix}{name}") from None
+
+
+def client_times(given: datetime | None, original: datetime | None, sent_at: datetime | None,
+                 received_at: datetime, sent_field: str) -> tuple[datetime, datetime | None]:
+    """(timestamp, original_timestamp) from the parsed client times, by the rules above;
+    ``received_at`` in UTC, ``sent_field`` names ``sentAt`` in an error."""
+    if given is not None and original is not None:
+        return given, original
+    if original is None:
+        original = given
+        if original is None:
+            return received_at, None
+    if sent_at is None:
+        return original, original
+    try:
+        return received_at - (sent_at - original), original
+    except OverflowError:
+        raise InvalidInput("timestamp and sentAt are too far apart", field=sent_field) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +95,12 @@ def resolve_times(message: dict[str, Any], *, received_at: datetime, default_sen
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
     received_at = received_at.astimezone(UTC)
-    given = parse_timestamp(message.get("timestamp"), f"{prefix}timestamp")
-    original = parse_timestamp(message.get("originalTimestamp"), f"{prefix}originalTimestamp")
+    given = parse_field(message.get("timestamp"), prefix, "timestamp")
+    original = parse_field(message.get("originalTimestamp"), prefix, "originalTimestamp")
     sent_field = f"{prefix}sentAt"
     sent_value = message.get("sentAt")
     if sent_value in (None, ""):
         sent_value, sent_field = default_sent_at, "sentAt"
     sent_at = parse_timestamp(sent_value, sent_field)
-
-    if given is not None and original is not None:
-        return Times(given, original, sent_at, received_at)
-    original = original if original is not None else given
-    if original is None:
-        return Times(received_at, None, sent_at, received_at)
-    if sent_at is None:
-        return Times(original, original, None, received_at)
-    try:
-        corrected = received_at - (sent_at - original)
-    except OverflowError:
-        raise InvalidInput("timestamp and sentAt are too far apart", field=sent_field) from None
-    return Times(corrected, original, sent_at, received_at)
+    timestamp, original = client_times(given, original, sent_at, received_at, sent_field)
+    return Times(timestamp, original, sent_at, received_at)

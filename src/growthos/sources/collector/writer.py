@@ -41,15 +41,17 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from growthos.core.errors import GrowthOSError, InvalidInput, WarehouseError
 from growthos.sources.collector.arrow_view import registered
 from growthos.sources.collector.errors import Overloaded, WriteFailed, WriterClosed, WriteTimeout
-from growthos.sources.collector.event import Event
-from growthos.sources.collector.identity import IdentityCache, IdentityChanges, apply_identities
+from growthos.sources.collector.event import Event, EventBatch
+from growthos.sources.collector.identity import IdentityCache, IdentityChanges, apply_identity_records
 from growthos.sources.collector.options import CollectorOptions
 from growthos.sources.collector.schema import ARROW_SCHEMA, EVENTS, compact_events, ensure_events_tables
 from growthos.warehouse.engine import Engine
@@ -58,12 +60,16 @@ log = logging.getLogger("growthos.collector")
 
 _BATCH_VIEW = "__collector_batch"
 _COLS = ", ".join(f'"{c}"' for c in ARROW_SCHEMA.names)
-_INSERT = f"INSERT INTO {EVENTS} ({_COLS}) SELECT {_COLS} FROM {_BATCH_VIEW}"
+_CLUSTERED = 'ORDER BY distinct_id, "timestamp", ingest_seq'  # each commit's rows sorted by person (schema.py)
+_INSERT = f"INSERT INTO {EVENTS} ({_COLS}) SELECT {_COLS} FROM {_BATCH_VIEW} {_CLUSTERED}"
 _INSERT_NEW = (
     f"INSERT INTO {EVENTS} ({_COLS}) SELECT {_COLS} FROM {_BATCH_VIEW} b "
-    f"WHERE NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.message_key = b.message_key) RETURNING message_key"
+    f"WHERE NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.message_key = b.message_key) {_CLUSTERED} "
+    "RETURNING message_key"
 )
-_DISTINCT, _TIMESTAMP = ARROW_SCHEMA.names.index("distinct_id"), ARROW_SCHEMA.names.index("timestamp")
+_ROW_TYPES = [f.type for f in ARROW_SCHEMA][:-1]  # the rows' columns; ingest_seq is added by the writer
+_TYPE, _USER, _ANON, _PREVIOUS = (ARROW_SCHEMA.names.index(c) for c in ("type", "user_id", "anonymous_id",
+                                                                          "previous_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +103,8 @@ class _Submission:
 
     def __init__(self, events: Sequence[Event]) -> None:
         self.events = events
-        self.rows = [ev.to_row() for ev in events]  # JSON encoding on the caller's thread
+        # the parser's batches are rows already; other events are encoded here, on the caller's thread
+        self.rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -142,6 +149,7 @@ class EventWriter:
         with self._cond:
             if self._running:
                 return self
+            _warm_up()
             self._engine = self._source_engine.reader()
             ensure_events_tables(self._engine)
             seq = self._engine.query(f"SELECT coalesce(max(ingest_seq), 0) + 1 AS s FROM {EVENTS}")
@@ -299,52 +307,71 @@ class EventWriter:
     def _write(self, group: list[_Submission]) -> tuple[list[WriteResult], IdentityChanges, bool]:
         engine = self._engine
         assert engine is not None
+        rows = group[0].rows if len(group) == 1 else [row for s in group for row in s.rows]
+        keys = [row[0] for row in rows]
+        repeated = len(set(keys)) != len(keys)
         owner: dict[bytes, int] = {}
-        rows: list[tuple] = []
-        fresh: list[tuple[int, Event]] = []
-        seq = self._next_seq
-        for index, submission in enumerate(group):
-            for event, row in zip(submission.events, submission.rows, strict=True):
-                if row[0] in owner:
-                    continue
-                owner[row[0]] = index
-                rows.append((*row, seq))
-                fresh.append((seq, event))
-                seq += 1
-        rows.sort(key=lambda r: (r[_DISTINCT], r[_TIMESTAMP]))
-        columns = zip(*rows, strict=True)
-        table = pa.Table.from_arrays(
-            [pa.array(values, type=f.type) for values, f in zip(columns, ARROW_SCHEMA, strict=True)],
-            schema=ARROW_SCHEMA,
-        )
+        if repeated:  # inside the group the first occurrence wins
+            rows = []
+            for index, submission in enumerate(group):
+                for row in submission.rows:
+                    if row[0] not in owner:
+                        owner[row[0]] = index
+                        rows.append(row)
+            keys = [row[0] for row in rows]
+        first_seq = self._next_seq
+        columns = list(zip(*rows, strict=True))
+        table = _arrow_table(columns, first_seq)
+        records = self._identities.unsettled(first_seq, columns[_TYPE], columns[_USER], columns[_ANON],
+                                             columns[_PREVIOUS])
 
         slow = False
         with registered(engine, _BATCH_VIEW, table):
             try:
                 with engine.transaction():
                     engine.execute(_INSERT)
-                    identity = apply_identities(engine, fresh, self._identities)
-                stored = set(owner)
+                    identity = apply_identity_records(engine, records)
+                stored = None
             except WarehouseError as exc:
                 if not _is_duplicate_key(exc):
                     raise
                 slow = True  # something was stored before: redo, skipping what is there
                 with engine.transaction():
                     stored = set(engine.query(_INSERT_NEW).column("message_key").to_pylist())
-                    fresh = [(s, ev) for s, ev in fresh if ev.key in stored]
-                    identity = apply_identities(engine, fresh, self._identities)
-        self._next_seq = seq
-        self._identities.learn((ev for _, ev in fresh), identity.refused_links)
+                    records = [r for r in records if keys[r.seq - first_seq] in stored]
+                    identity = apply_identity_records(engine, records)
+        self._next_seq = first_seq + len(rows)
+        self._identities.learn(records, identity.refused_links)
 
+        if stored is None and not repeated:
+            return [WriteResult(len(s.rows), 0) for s in group], identity, slow
+        if not owner:
+            owner = dict.fromkeys(keys, 0) if len(group) == 1 else {
+                row[0]: index for index, s in reversed(list(enumerate(group))) for row in s.rows}
         results = []
         for index, submission in enumerate(group):
             accepted = 0
             for row in submission.rows:  # a key counts once, for its first submitter
-                if owner.get(row[0]) == index and row[0] in stored:
+                if owner.get(row[0]) == index and (stored is None or row[0] in stored):
                     accepted += 1
                     owner[row[0]] = -1
             results.append(WriteResult(accepted, len(submission.rows) - accepted))
         return results, identity, slow
+
+
+def _arrow_table(columns: list[tuple], first_seq: int) -> pa.Table:
+    """The rows' columns (``Event.to_row`` order) plus ``ingest_seq`` from ``first_seq`` on."""
+    arrays = [pa.array(values, type=type_) for values, type_ in zip(columns, _ROW_TYPES, strict=True)]
+    arrays.append(pa.array(np.arange(first_seq, first_seq + len(columns[0]), dtype=np.int64)))
+    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def _warm_up() -> None:
+    """Convert one row: pyarrow's first conversion of Python objects imports pandas when installed
+    (0.3-0.8 s), which should not delay the first acknowledgement."""
+    now = datetime.now(UTC)
+    row = Event(message_id="warm-up", type="track", timestamp=now, received_at=now).to_row()
+    _arrow_table(list(zip(row, strict=True)), 1)
 
 
 def _is_duplicate_key(exc: WarehouseError) -> bool:
