@@ -8,6 +8,7 @@ hazards makes the weekly retention curve fall steeply and then flatten (the loya
 from __future__ import annotations
 
 import random
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from growthos.sources.demo import app_catalog as cat
@@ -341,7 +342,7 @@ class Life:
         return True
 
 
-def _weighted_days(first: int, last_exclusive: int, days: list, rng: random.Random, k: int) -> list[int]:
+def _weighted_days(first: int, last_exclusive: int, days: list[date], rng: random.Random, k: int) -> list[int]:
     """``k`` day indexes in ``[first, last_exclusive)`` drawn with the weekday factors (repeats allowed)."""
     candidates = range(first, last_exclusive)
     if k <= 0 or not candidates:
