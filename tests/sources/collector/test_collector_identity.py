@@ -131,3 +131,13 @@ def test_people_counted_by_period_and_event(start_writer, reader) -> None:
     assert count_people(reader, event="Viewed") == 3
     assert count_people(reader, event="Signed Up") == 1
     assert reader.query("SELECT count(DISTINCT distinct_id) AS n FROM events").column("n")[0].as_py() == 4
+
+
+def test_a_restarted_writer_links_ids_stored_before(warehouse, reader) -> None:
+    from growthos.sources.collector import EventWriter
+
+    with EventWriter(warehouse) as writer:
+        writer.submit([identify("i1", "A", "U1"), track("t1", anon="B")])
+    with EventWriter(warehouse) as writer:  # starts from the stored ids
+        writer.submit([identify("i2", "B", "U1"), track("t2", anon="C")])
+    assert people(reader) == {"U1": ["A", "B", "U1"], "C": ["C"]}

@@ -102,7 +102,7 @@ class _Components:
 
 
 def _lookup(engine: Engine, ids: Sequence[str]) -> list[_Id]:
-    found = []
+    found: list[_Id] = []
     for start in range(0, len(ids), _LOOKUP_CHUNK):
         chunk = list(ids[start:start + _LOOKUP_CHUNK])
         marks = ", ".join("?" * len(chunk))
@@ -136,10 +136,15 @@ class IdentityCache:
 
     Coherent because only the writer changes ``identity_map`` and nothing it learns can be undone:
     ids are never removed, ``is_user`` only turns true, merged ids never split. Learn only after
-    the commit. Bounded: past ``max_ids`` it starts over empty."""
+    the commit. Bounded: past ``max_ids`` it starts over empty.
+
+    ``complete`` (after :meth:`load` found at most ``max_ids`` ids, until the bound is passed): every
+    stored id is in ``ids``, so an id not in it is new and needs no lookup."""
 
     def __init__(self, max_ids: int = 200_000) -> None:
         self.max_ids = max_ids
+        self.complete = False
+        """Whether ``ids`` holds every id of identity_map."""
         self.ids: set[str] = set()
         """Ids stored in identity_map."""
         self.users: set[str] = set()
@@ -171,8 +176,25 @@ class IdentityCache:
                 out.append(record)
         return out
 
+    def load(self, engine: Engine) -> None:
+        """Start from every stored id (and which are users) when there are at most ``max_ids``."""
+        count = engine.query(f"SELECT count(*) AS n FROM {IDENTITY_MAP}").column("n")[0].as_py()
+        if count > self.max_ids:
+            return
+        table = engine.query(f"SELECT id, is_user FROM {IDENTITY_MAP}")
+        ids, is_user = table.column("id").to_pylist(), table.column("is_user").to_pylist()
+        self.ids = set(ids)
+        self.users = {i for i, u in zip(ids, is_user, strict=True) if u}
+        self.links.clear()
+        self.complete = True
+
+    def maybe_stored(self, id_: str) -> bool:
+        """Whether ``id_`` may be in identity_map (False: certainly new)."""
+        return not self.complete or id_ in self.ids
+
     def learn(self, events: Iterable[IdRecord], refused: Iterable[tuple[str, str]] = ()) -> None:
         if len(self.ids) > self.max_ids:
+            self.complete = False
             self.ids.clear()
             self.users.clear()
             self.links.clear()
@@ -202,15 +224,19 @@ def apply_identities(engine: Engine, events: Sequence[tuple[int, Event]],
     if cache is not None:
         records = [r for r in records if cache.unsettled(r.seq, [r.type], [r.user_id], [r.anonymous_id],
                                                          [r.previous_id])]
-    return apply_identity_records(engine, records)
+    return apply_identity_records(engine, records, cache)
 
 
-def apply_identity_records(engine: Engine, events: Sequence[IdRecord]) -> IdentityChanges:
-    """:func:`apply_identities` of identity records (already filtered by the cache, if any)."""
+def apply_identity_records(engine: Engine, events: Sequence[IdRecord],
+                           cache: IdentityCache | None = None) -> IdentityChanges:
+    """:func:`apply_identities` of identity records (already filtered by the cache, if any; a complete
+    cache also spares the lookup of ids it knows are new)."""
     changes = IdentityChanges()
     touched = list(dict.fromkeys(i for ev in events for i, _ in _ids_of(ev)))
     if not touched:
         return changes
+    if cache is not None and cache.complete:
+        touched = [i for i in touched if i in cache.ids]
     nodes = {n.id: n for n in _lookup(engine, touched)}
     missing_canon = sorted({n.person_id for n in nodes.values()} - nodes.keys())
     canon_rows = {n.id: n for n in _lookup(engine, missing_canon)} if missing_canon else {}

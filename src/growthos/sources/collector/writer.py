@@ -154,6 +154,7 @@ class EventWriter:
             ensure_events_tables(self._engine)
             seq = self._engine.query(f"SELECT coalesce(max(ingest_seq), 0) + 1 AS s FROM {EVENTS}")
             self._next_seq = int(seq.column("s")[0].as_py())
+            self._identities.load(self._engine)
             self._running = True
             self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
             self._thread.start()
@@ -330,7 +331,7 @@ class EventWriter:
             try:
                 with engine.transaction():
                     engine.execute(_INSERT)
-                    identity = apply_identity_records(engine, records)
+                    identity = apply_identity_records(engine, records, self._identities)
                 stored = None
             except WarehouseError as exc:
                 if not _is_duplicate_key(exc):
@@ -339,7 +340,7 @@ class EventWriter:
                 with engine.transaction():
                     stored = set(engine.query(_INSERT_NEW).column("message_key").to_pylist())
                     records = [r for r in records if keys[r.seq - first_seq] in stored]
-                    identity = apply_identity_records(engine, records)
+                    identity = apply_identity_records(engine, records, self._identities)
         self._next_seq = first_seq + len(rows)
         self._identities.learn(records, identity.refused_links)
 

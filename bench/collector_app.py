@@ -1,0 +1,78 @@
+"""The server bench/collector.py measures: GrowthOS's own app plus two bench-only routes.
+
+    .venv/bin/python bench/collector_app.py <data dir> <port>
+
+``create_app(settings)`` served by uvicorn with the options of ``growthos serve`` (access log off,
+log level warning), plus:
+
+- ``POST /bench/discard/v1/batch``: what ``POST /v1/batch`` does (read the body with its limit,
+  Basic-auth write key checked against the key store, ``decode_body``, ``parse_segment``) without
+  ``EventWriter.submit``: the parse-and-discard reference;
+- ``GET /bench/collector/stats``: the event writer's ``WriterStats``.
+
+Bench code only: nothing here is part of the product.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from growthos.config import load_settings
+from growthos.core.errors import InvalidInput
+from growthos.server.api.collector import InvalidMessage, _client_ip, read_body
+from growthos.server.api.params import server_state
+from growthos.server.app import create_app
+from growthos.server.auth import authenticate_write_key, basic_auth_user
+from growthos.sources.collector import PayloadTooLarge, decode_body, parse_segment
+
+
+async def discard_batch(request: Request) -> JSONResponse:
+    """``/v1/batch`` up to, not including, the write (same order of steps as the real route)."""
+    received_at = datetime.now(UTC)
+    state = server_state(request)
+    options = state.collector.options
+    header_key = basic_auth_user(request)
+    if header_key is not None:
+        await run_in_threadpool(authenticate_write_key, request, header_key)
+    limit = options.max_batch_bytes
+    raw = await read_body(request, limit)
+
+    def parse() -> int:
+        body = decode_body(raw, request.headers.get("content-encoding"), limit=limit)
+        try:
+            parsed = parse_segment("batch", body, received_at=received_at, options=options,
+                                   client_ip=_client_ip(request))
+        except PayloadTooLarge:
+            raise
+        except InvalidInput as exc:
+            raise InvalidMessage(exc.message, field=exc.field) from None
+        if header_key is None:
+            authenticate_write_key(request, parsed.write_key)
+        return len(parsed.events)
+
+    await run_in_threadpool(parse)
+    return JSONResponse({"success": True})
+
+
+async def writer_stats(request: Request) -> JSONResponse:
+    return JSONResponse(dataclasses.asdict(server_state(request).collector.stats()))
+
+
+def create(data_dir: Path) -> FastAPI:
+    app = create_app(load_settings(data_dir=data_dir))
+    app.add_api_route("/bench/discard/v1/batch", discard_batch, methods=["POST"])
+    app.add_api_route("/bench/collector/stats", writer_stats, methods=["GET"])
+    return app
+
+
+if __name__ == "__main__":
+    uvicorn.run(create(Path(sys.argv[1])), host="127.0.0.1", port=int(sys.argv[2]), access_log=False,
+                log_level="warning")
