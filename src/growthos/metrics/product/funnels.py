@@ -208,7 +208,8 @@ def _events_cte(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], br
 def _funnel_sql(steps: Sequence[FunnelStep], exclusions: Sequence[Exclusion], breakdown: str | None,
                 limit_breakdown: int, params: dict[str, Any]) -> str:
     n = len(steps)
-    ctes = [f"ev AS ({_events_cte(steps, exclusions, breakdown, params)})"]
+    # materialized: read once (events joined to identity_map), then probed by every step (halves the time at 10M)
+    ctes = [f"ev AS MATERIALIZED ({_events_cte(steps, exclusions, breakdown, params)})"]
     value = ", arg_min(value, (ts, seq)) AS value" if breakdown is not None else ""
     ctes.append(f"s1 AS (SELECT person_id, min(ts) AS t1{value} FROM ev WHERE f1 AND ts < $hi GROUP BY person_id)")
     carried: list[str] = []
