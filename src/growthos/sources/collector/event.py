@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, overload
 
 import orjson
@@ -29,6 +29,17 @@ def dump_json(value: dict[str, Any] | None) -> str | None:
 
 def _loaded(text: str | bytes | None) -> dict[str, Any] | None:
     return None if text is None else orjson.loads(text)
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """A time as rows hold it: naive, in UTC (a naive time is taken as UTC already)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def message_key(message_id: str) -> bytes:
@@ -74,11 +85,13 @@ class Event:
         return message_key(self.message_id)
 
     def to_row(self) -> tuple:
-        """Values in the order of ``EVENT_COLUMNS`` (without ``ingest_seq``, which the writer assigns)."""
+        """Values in the order of ``EVENT_COLUMNS`` (without ``ingest_seq``, which the writer assigns);
+        times naive in UTC."""
         return (
             self.key, self.message_id, self.type, self.event, self.name, self.user_id, self.anonymous_id,
-            self.distinct_id, self.group_id, self.previous_id, self.timestamp, self.original_timestamp,
-            self.sent_at, self.received_at, dump_json(self.properties), dump_json(self.context),
+            self.distinct_id, self.group_id, self.previous_id, naive_utc(self.timestamp),
+            naive_utc(self.original_timestamp), naive_utc(self.sent_at), naive_utc(self.received_at),
+            dump_json(self.properties), dump_json(self.context),
             dump_json(self.traits), dump_json(self.extra), self.source,
         )
 
@@ -87,15 +100,15 @@ class Event:
         """The event of a row in the order of ``EVENT_COLUMNS`` (JSON columns decoded)."""
         return cls(
             message_id=row[1], type=row[2], event=row[3], name=row[4], user_id=row[5], anonymous_id=row[6],
-            group_id=row[8], previous_id=row[9], timestamp=row[10], original_timestamp=row[11], sent_at=row[12],
-            received_at=row[13], properties=_loaded(row[14]), context=_loaded(row[15]), traits=_loaded(row[16]),
-            extra=_loaded(row[17]), source=row[18],
+            group_id=row[8], previous_id=row[9], timestamp=_aware(row[10]), original_timestamp=_aware(row[11]),
+            sent_at=_aware(row[12]), received_at=_aware(row[13]), properties=_loaded(row[14]),
+            context=_loaded(row[15]), traits=_loaded(row[16]), extra=_loaded(row[17]), source=row[18],
         )
 
 
 class EventBatch(Sequence[Event]):
     """Events held as storage rows (values in the order of ``EVENT_COLUMNS``, JSON columns as
-    UTF-8 bytes); indexing builds the :class:`Event`."""
+    UTF-8 bytes, times as naive UTC datetimes); indexing builds the :class:`Event`."""
 
     __slots__ = ("rows",)
 

@@ -40,7 +40,7 @@ from growthos.sources.collector.errors import PayloadTooLarge
 from growthos.sources.collector.event import SEGMENT_TYPES, Event, EventBatch
 from growthos.sources.collector.message_id import derive_message_id
 from growthos.sources.collector.options import CollectorOptions
-from growthos.sources.collector.timestamps import client_times, parse_field
+from growthos.sources.collector.timestamps import client_times, parse_field_naive
 
 PATH_TYPES: dict[str, str] = {
     **{t: t for t in SEGMENT_TYPES},
@@ -106,7 +106,7 @@ def parse_segment(path_type: str, body: bytes | str | dict[str, Any], *, receive
         raise InvalidInput(f"unknown message type {path_type!r} (known: {known})", field="type")
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
-    received_at = received_at.astimezone(UTC)
+    received_at = received_at.astimezone(UTC).replace(tzinfo=None)  # rows hold naive UTC times
     limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
     if isinstance(body, bytes | bytearray | str):
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
@@ -136,7 +136,7 @@ def parse_segment(path_type: str, body: bytes | str | dict[str, Any], *, receive
     batch_context = _object(payload, "context", "")
     batch_integrations = _object(payload, "integrations", "")
     batch_sent_value = payload.get("sentAt")
-    batch_sent = parse_field(batch_sent_value, "", "sentAt") if batch_sent_value not in (None, "") else None
+    batch_sent = parse_field_naive(batch_sent_value, "", "sentAt") if batch_sent_value not in (None, "") else None
     write_key = _write_key(payload.get("writeKey"), None)
     max_bytes = options.max_message_bytes
     rows = []
@@ -161,16 +161,18 @@ def parse_message(message: dict[str, Any], type_: str, *, prefix: str, received_
                   client_ip: str | None, batch_context: dict[str, Any] | None = None,
                   batch_integrations: dict[str, Any] | None = None, batch_sent_at: Any = None) -> Event:
     """One message as an :class:`Event` (``batch_sent_at``: the batch's ``sentAt`` text)."""
-    received_at = received_at.astimezone(UTC)
-    batch_sent = parse_field(batch_sent_at, "", "sentAt") if batch_sent_at not in (None, "") else None
-    return Event(*_fields(message, type_, prefix, received_at, position, client_ip, batch_context,
-                          batch_integrations, batch_sent, "sentAt"))
+    received_at = received_at.astimezone(UTC).replace(tzinfo=None)
+    batch_sent = parse_field_naive(batch_sent_at, "", "sentAt") if batch_sent_at not in (None, "") else None
+    values = _fields(message, type_, prefix, received_at, position, client_ip, batch_context, batch_integrations,
+                     batch_sent, "sentAt")
+    return Event(*(_aware(v) if type(v) is datetime else v for v in values))
 
 
 def _row(message: dict[str, Any], type_: str, prefix: str, received_at: datetime, position: int,
          client_ip: str | None, batch_context: dict[str, Any] | None, batch_integrations: dict[str, Any] | None,
          batch_sent: datetime | None, batch_sent_field: str) -> tuple:
-    """The storage row of one message (see ``Event.to_row``), JSON columns encoded by orjson."""
+    """The storage row of one message (see ``Event.to_row``), JSON columns encoded by orjson; times
+    naive UTC like ``received_at`` and ``batch_sent``."""
     (message_id, type_, timestamp, received_at, user_id, anonymous_id, event, name, group_id, previous_id,
      original, sent_at, properties, context, traits, extra) = _fields(
         message, type_, prefix, received_at, position, client_ip, batch_context, batch_integrations,
@@ -249,16 +251,16 @@ def _fields(message: dict[str, Any], type_: str, prefix: str, received_at: datet
 
     given = get("timestamp")
     if given is not None:
-        given = parse_field(given, prefix, "timestamp")
+        given = parse_field_naive(given, prefix, "timestamp")
     original = get("originalTimestamp")
     if original is not None:
-        original = parse_field(original, prefix, "originalTimestamp")
+        original = parse_field_naive(original, prefix, "originalTimestamp")
     sent_value = get("sentAt")
     if sent_value is None or sent_value == "":
         sent_at, sent_field = batch_sent, batch_sent_field
     else:
         sent_field = f"{prefix}sentAt"
-        sent_at = parse_field(sent_value, prefix, "sentAt")
+        sent_at = parse_field_naive(sent_value, prefix, "sentAt")
     timestamp, original = client_times(given, original, sent_at, received_at, sent_field)
 
     message_id = get("messageId")
@@ -269,6 +271,10 @@ def _fields(message: dict[str, Any], type_: str, prefix: str, received_at: datet
         )
     return (message_id, type_, timestamp, received_at, user_id, anonymous_id, event_name, name, group_id,
             previous_id, original, sent_at, properties, context, traits, extra)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC)
 
 
 def _id(value: Any, key: str, prefix: str) -> str | None:

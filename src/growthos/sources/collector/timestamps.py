@@ -55,10 +55,17 @@ def parse_field(value: Any, prefix: str, name: str) -> datetime | None:
         raise InvalidInput(f"{prefix}{name} is out of range: {value[:40]!r}", field=f"{prefix}{name}") from None
 
 
+def parse_field_naive(value: Any, prefix: str, name: str) -> datetime | None:
+    """:func:`parse_field` as a naive datetime in UTC (what storage rows hold: pyarrow converts naive
+    datetimes 12x faster than aware ones)."""
+    parsed = parse_field(value, prefix, name)
+    return None if parsed is None else parsed.replace(tzinfo=None)
+
+
 def client_times(given: datetime | None, original: datetime | None, sent_at: datetime | None,
                  received_at: datetime, sent_field: str) -> tuple[datetime, datetime | None]:
     """(timestamp, original_timestamp) from the parsed client times, by the rules above;
-    ``received_at`` in UTC, ``sent_field`` names ``sentAt`` in an error."""
+    ``received_at`` in UTC (all aware, or all naive UTC), ``sent_field`` names ``sentAt`` in an error."""
     if given is not None and original is not None:
         return given, original
     if original is None:
