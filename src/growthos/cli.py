@@ -124,6 +124,7 @@ def demo(
 def _run_demo(scale: float) -> dict[str, Any]:
     from growthos.metrics.evaluate import summary
     from growthos.pipeline import demo_settings, load_records
+    from growthos.server.demo_events import send_demo_app_events
     from growthos.sources.demo import generate
     from growthos.workspace import Workspace
 
@@ -133,6 +134,10 @@ def _run_demo(scale: float) -> dict[str, Any]:
             task = progress.add_task("Loading demo records", total=None)
             stats = load_records(ws, generate(scale=scale), on_batch=lambda n: progress.advance(task, n))
         console.print(f"Raw layer: {stats.received:,} records received, {stats.inserted:,} new.")
+    with console.status("Sending the recipe app's events through the collector API"):
+        sent = send_demo_app_events(settings, scale=scale)
+    console.print(f"Collector: {sent:,} app events acknowledged.")
+    with Workspace(settings) as ws:
         result = _build_with_progress(ws)
         failed = [c for c in result.checks if c.status == "fail"]
         console.print(f"Built {len(result.build.rows)} models in {result.build.duration_s:.1f} s; "

@@ -18,6 +18,7 @@ def test_a_build_and_event_ingestion_run_side_by_side(tmp_path):
     settings = demo_settings(load_settings(data_dir=tmp_path / "data"))
     with Workspace(settings) as ws:
         load_records(ws, generate(scale=0.05))
+    before = set(threading.enumerate())
     state = ServerState(Workspace(settings))
     state.start()
     try:
@@ -37,4 +38,4 @@ def test_a_build_and_event_ingestion_run_side_by_side(tmp_path):
             assert engine.query("SELECT count(*) AS n FROM fact_orders").column("n")[0].as_py() > 0
     finally:
         state.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("growthos-")]
+    assert [t.name for t in set(threading.enumerate()) - before if t.name.startswith("growthos-")] == []

@@ -3,8 +3,6 @@ workspace built once per test session, with one key of each scope."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +12,7 @@ from typing import Any
 import pytest
 
 from growthos.config import Settings, load_settings
+from growthos.server.background import BackgroundServer
 
 
 @dataclass
@@ -38,8 +37,10 @@ class LiveServer:
 
 
 def demo_workspace_settings(data_dir: Path) -> Settings:
-    """Build the demo into data_dir and return its settings (explicit, so no environment leaks in)."""
+    """Build the demo (commerce records and the recipe app's events) into data_dir and return its settings
+    (explicit, so no environment leaks in)."""
     from growthos.pipeline import build_and_check, demo_settings, load_records
+    from growthos.server.demo_events import send_demo_app_events
     from growthos.sources.demo import generate
     from growthos.workspace import Workspace
 
@@ -47,34 +48,10 @@ def demo_workspace_settings(data_dir: Path) -> Settings:
     settings = demo_settings(base).model_copy(update={"app_db_url": base.app_db_url, "engine": "duckdb"})
     with Workspace(settings) as ws:
         load_records(ws, generate())
+    send_demo_app_events(settings)
+    with Workspace(settings) as ws:
         build_and_check(ws)
     return settings
-
-
-class _ServerThread:
-    def __init__(self, settings: Settings) -> None:
-        import uvicorn
-
-        from growthos.server.app import create_app
-
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning",
-                                access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="growthos-test-server", daemon=True)
-
-    def start(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -91,10 +68,10 @@ def live_server(demo_settings_session: Settings) -> Iterator[LiveServer]:
     with AppStore.from_settings(demo_settings_session) as store:
         for scope in ("read", "ingest", "admin"):
             _key, keys[scope] = store.create_api_key(f"test {scope}", scope)
-    thread = _ServerThread(demo_settings_session)
+    thread = BackgroundServer(demo_settings_session)
     url = thread.start()
     try:
-        yield LiveServer(url, demo_settings_session, keys)
+        yield LiveServer(url, demo_settings_session, keys, app=thread.app)
     finally:
         thread.stop()
 
@@ -107,9 +84,9 @@ def empty_server(data_dir: Path) -> Iterator[LiveServer]:
     settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb")
     with AppStore.from_settings(settings) as store:
         keys = {scope: store.create_api_key(f"test {scope}", scope)[1] for scope in ("read", "ingest", "admin")}
-    thread = _ServerThread(settings)
+    thread = BackgroundServer(settings)
     url = thread.start()
     try:
-        yield LiveServer(url, settings, keys, app=thread.server.config.app)
+        yield LiveServer(url, settings, keys, app=thread.app)
     finally:
         thread.stop()

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from support.server import _ServerThread
 
 from growthos.config import load_settings
+from growthos.server.background import BackgroundServer
 from growthos.server.problems import PROBLEM_JSON
 from growthos.store import AppStore
 
@@ -19,7 +19,7 @@ def empty_server(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb")
     with AppStore.from_settings(settings) as store:
         _key, secret = store.create_api_key("test read", "read")
-    thread = _ServerThread(settings)
+    thread = BackgroundServer(settings)
     url = thread.start()
     try:
         yield url, {"Authorization": f"Bearer {secret}"}
