@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from growthos.core.errors import InvalidInput
 from growthos.sources.collector import parse_segment
-from growthos.sources.collector.timestamps import parse_timestamp, resolve_times
+from growthos.sources.collector.timestamps import parse_field_naive, parse_timestamp, resolve_times
 
 
 def utc(*args: int) -> datetime:
@@ -112,3 +113,25 @@ def test_iso_8601_forms(text: str, expected: datetime) -> None:
 def test_received_at_must_be_aware() -> None:
     with pytest.raises(ValueError):
         resolve_times({}, received_at=datetime(2024, 5, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-05-01T10:00:00.123Z", datetime(2024, 5, 1, 10, 0, 0, 123_000)),
+        ("2024-05-01T15:30:00+05:30", datetime(2024, 5, 1, 10)),
+        ("2024-05-01T10:00:00", datetime(2024, 5, 1, 10)),
+    ],
+)
+def test_naive_utc_reading_equals_the_aware_one(text: str, expected: datetime) -> None:
+    assert parse_field_naive(text, "", "timestamp") == expected
+    assert parse_timestamp(text, "timestamp") == expected.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["2024-05-01T10:00:00+05:00Z", "2024-05-01Z", "2024-05-01T25:00:00Z"])
+def test_naive_utc_reading_refuses_what_the_aware_one_refuses(text: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_field_naive(text, "batch[2].", "timestamp")
+    assert info.value.field == "batch[2].timestamp"
+    with pytest.raises(InvalidInput):
+        parse_timestamp(text, "timestamp")

@@ -57,7 +57,14 @@ def parse_field(value: Any, prefix: str, name: str) -> datetime | None:
 
 def parse_field_naive(value: Any, prefix: str, name: str) -> datetime | None:
     """:func:`parse_field` as a naive datetime in UTC (what storage rows hold: pyarrow converts naive
-    datetimes 12x faster than aware ones)."""
+    datetimes 12x faster than aware ones). The usual ``...THH:MM:SS[.fff]Z`` is read without its Z."""
+    if type(value) is str and len(value) > 11 and value[-1] == "Z" and value[10] == "T":
+        try:
+            parsed = datetime.fromisoformat(value[:-1])
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is None:
+            return parsed
     parsed = parse_field(value, prefix, name)
     return None if parsed is None else parsed.replace(tzinfo=None)
 
