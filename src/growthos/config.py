@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -161,10 +161,19 @@ class Settings(BaseSettings):
         """The workspace's today in its reporting time zone."""
         if self.as_of is not None:
             return self.as_of
-        from datetime import datetime
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+    def now(self) -> datetime:
+        """The workspace's current instant (aware): the start of ``as_of`` in the reporting time zone when
+        ``as_of`` pins the date (the demo), else the real time."""
+        from datetime import UTC, time
+        from zoneinfo import ZoneInfo
+
+        if self.as_of is not None:
+            return datetime.combine(self.as_of, time(0), tzinfo=ZoneInfo(self.timezone))
+        return datetime.now(UTC)
 
     @classmethod
     def settings_customise_sources(

@@ -271,3 +271,36 @@ def test_app_events_need_an_ingest_capable_key(server):
     assert httpx.post(server.url + "/api/analytics/events", json=body, timeout=30).status_code == 401
     assert httpx.post(server.url + "/api/analytics/events", json=body, headers=bearer(server, "read"),
                       timeout=30).status_code == 403
+
+
+def test_recent_events_count_events_and_people_per_name(server, tag):
+    now = datetime.now(UTC)
+    name = f"Viewed {tag}"
+    batch = [
+        track(tag, 1, event=name, userId=f"u1-{tag}", timestamp=(now - timedelta(hours=1)).isoformat()),
+        track(tag, 2, event=name, userId=f"u1-{tag}", timestamp=(now - timedelta(hours=2)).isoformat()),
+        # an anonymous visitor who is u1 (the identify below merges them): still one person
+        track(tag, 3, event=name, userId=None, anonymousId=f"a-{tag}",
+              timestamp=(now - timedelta(hours=3)).isoformat()),
+        {"type": "identify", "userId": f"u1-{tag}", "anonymousId": f"a-{tag}", "messageId": f"i-{tag}"},
+        track(tag, 4, event=name, userId=f"u2-{tag}", timestamp=(now - timedelta(hours=5)).isoformat()),
+        track(tag, 5, event=name, userId=f"u3-{tag}", timestamp=(now - timedelta(days=3)).isoformat()),
+    ]
+    assert post(server, "/v1/batch", {"batch": batch}).status_code == 200
+
+    def counts(range_: str) -> dict | None:
+        response = httpx.get(server.url + "/api/analytics/events", params={"range": range_},
+                             headers=bearer(server, "read"), timeout=30)
+        assert response.status_code == 200
+        assert response.json()["range"] == range_
+        return next((e for e in response.json()["events"] if e["event"] == name), None)
+
+    assert counts("24h") == {"event": name, "count": 4, "users": 2}
+    assert counts("7d") == {"event": name, "count": 5, "users": 3}
+
+
+def test_recent_events_refuse_other_ranges_and_ingest_keys(server):
+    bad = httpx.get(server.url + "/api/analytics/events", params={"range": "1y"}, headers=bearer(server, "read"))
+    assert bad.status_code == 422
+    assert problem_field(bad) == "range"
+    assert httpx.get(server.url + "/api/analytics/events", headers=bearer(server)).status_code == 403

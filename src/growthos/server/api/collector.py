@@ -1,5 +1,6 @@
 """The event collector over HTTP: Segment's Tracking API (``/v1/*``) and GrowthOS's app-analytics shape
-(``POST /api/analytics/events``, ``POST /api/analytics/conversions``).
+(``POST /api/analytics/events``, ``POST /api/analytics/conversions``), and what was collected lately
+(``GET /api/analytics/events``).
 
 Every route answers only after its events are committed to disk (``EventWriter.submit``). Segment SDKs
 retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400 naming the field, oversized
@@ -10,14 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from growthos.core.errors import InvalidInput
-from growthos.server.api.params import AUTH_RESPONSES, bearer_scheme, problem_response, server_state
+from growthos.metrics.product import event_counts_for_range
+from growthos.server.api.params import (
+    AUTH_RESPONSES,
+    READ,
+    READ_RESPONSES,
+    bearer_scheme,
+    problem_response,
+    server_state,
+)
 from growthos.server.auth import authenticate_write_key, basic_auth_user, require_ingest
 from growthos.sources.collector import (
     Event,
@@ -146,3 +155,17 @@ analytics_router.add_api_route(
     "/conversions", _app_route(parse_conversion), methods=["POST"], dependencies=_INGEST, responses=_APP_RESPONSES,
     summary="Record a conversion-funnel step {funnel, step, user_id | session_id, properties, timestamp}",
 )
+
+
+@analytics_router.get(
+    "/events", dependencies=READ, responses=READ_RESPONSES,
+    summary='Track events of the last 24h, 7d or 30d: {"events": [{"event", "count", "users"}]}, most frequent first',
+)
+def recent_events(
+    request: Request,
+    range_: Annotated[Literal["24h", "7d", "30d"], Query(alias="range", description="How far back from now.")]
+    = "24h",
+) -> dict[str, Any]:
+    state = server_state(request)
+    with state.reader() as engine:
+        return {"range": range_, "events": event_counts_for_range(engine, range_, state.settings.now())}
