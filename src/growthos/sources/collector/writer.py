@@ -67,7 +67,12 @@ _INSERT_NEW = (
     f"WHERE NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.message_key = b.message_key) {_CLUSTERED} "
     "RETURNING message_key"
 )
+# Rows' JSON columns reach DuckDB typed as Arrow's JSON extension type: DuckDB then takes them as JSON
+# without parsing them again (they were written by orjson or json, so they are valid JSON).
+_JSON_COLUMNS = frozenset({"properties", "context", "traits", "extra"})
+_BATCH_SCHEMA = pa.schema([pa.field(f.name, pa.json_()) if f.name in _JSON_COLUMNS else f for f in ARROW_SCHEMA])
 _ROW_TYPES = [f.type for f in ARROW_SCHEMA][:-1]  # the rows' columns; ingest_seq is added by the writer
+_JSON_AT = frozenset(i for i, f in enumerate(ARROW_SCHEMA) if f.name in _JSON_COLUMNS)
 _TYPE, _USER, _ANON, _PREVIOUS = (ARROW_SCHEMA.names.index(c) for c in ("type", "user_id", "anonymous_id",
                                                                           "previous_id"))
 
@@ -363,8 +368,10 @@ class EventWriter:
 def _arrow_table(columns: list[tuple], first_seq: int) -> pa.Table:
     """The rows' columns (``Event.to_row`` order) plus ``ingest_seq`` from ``first_seq`` on."""
     arrays = [pa.array(values, type=type_) for values, type_ in zip(columns, _ROW_TYPES, strict=True)]
+    for i in _JSON_AT:
+        arrays[i] = pa.ExtensionArray.from_storage(pa.json_(), arrays[i])
     arrays.append(pa.array(np.arange(first_seq, first_seq + len(columns[0]), dtype=np.int64)))
-    return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=_BATCH_SCHEMA)
 
 
 def _warm_up() -> None:
