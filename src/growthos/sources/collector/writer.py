@@ -42,6 +42,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -73,8 +74,10 @@ _JSON_COLUMNS = frozenset({"properties", "context", "traits", "extra"})
 _BATCH_SCHEMA = pa.schema([pa.field(f.name, pa.json_()) if f.name in _JSON_COLUMNS else f for f in ARROW_SCHEMA])
 _ROW_TYPES = [f.type for f in ARROW_SCHEMA][:-1]  # the rows' columns; ingest_seq is added by the writer
 _JSON_AT = frozenset(i for i, f in enumerate(ARROW_SCHEMA) if f.name in _JSON_COLUMNS)
+_ROWS_SCHEMA = _BATCH_SCHEMA.remove(_BATCH_SCHEMA.get_field_index("ingest_seq"))
 _TYPE, _USER, _ANON, _PREVIOUS = (ARROW_SCHEMA.names.index(c) for c in ("type", "user_id", "anonymous_id",
                                                                           "previous_id"))
+_IDENTITY_COLUMNS = (_TYPE, _USER, _ANON, _PREVIOUS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +107,16 @@ class WriterStats:
 
 
 class _Submission:
-    __slots__ = ("events", "rows", "done", "result", "error")
+    __slots__ = ("events", "rows", "columns", "table", "done", "result", "error")
 
     def __init__(self, events: Sequence[Event]) -> None:
         self.events = events
-        # the parser's batches are rows already; other events are encoded here, on the caller's thread
+        # Work done here, on the caller's thread, so the writer thread spends its time in DuckDB (which
+        # releases the GIL) while request threads convert: the parser's batches are rows already, other
+        # events are encoded; then the Arrow columns (without ingest_seq, assigned at commit).
         self.rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
+        self.columns = list(zip(*self.rows, strict=True))
+        self.table = _arrow_rows(self.columns) if self.rows else None
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -317,6 +324,7 @@ class EventWriter:
         keys = [row[0] for row in rows]
         repeated = len(set(keys)) != len(keys)
         owner: dict[bytes, int] = {}
+        first_seq = self._next_seq
         if repeated:  # inside the group the first occurrence wins
             rows = []
             for index, submission in enumerate(group):
@@ -325,11 +333,15 @@ class EventWriter:
                         owner[row[0]] = index
                         rows.append(row)
             keys = [row[0] for row in rows]
-        first_seq = self._next_seq
-        columns = list(zip(*rows, strict=True))
-        table = _arrow_table(columns, first_seq)
-        records = self._identities.unsettled(first_seq, columns[_TYPE], columns[_USER], columns[_ANON],
-                                             columns[_PREVIOUS])
+            columns = list(zip(*rows, strict=True))
+            identity_columns = [columns[i] for i in _IDENTITY_COLUMNS]
+            table = _arrow_rows(columns)
+        else:  # the submissions' own columns and tables, joined
+            identity_columns = [list(chain.from_iterable(s.columns[i] for s in group)) for i in _IDENTITY_COLUMNS]
+            table = pa.concat_tables([s.table for s in group]) if len(group) > 1 else group[0].table
+        seqs = pa.array(np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
+        table = table.append_column(_BATCH_SCHEMA.field("ingest_seq"), seqs)
+        records = self._identities.unsettled(first_seq, *identity_columns)
 
         slow = False
         with registered(engine, _BATCH_VIEW, table):
@@ -365,21 +377,19 @@ class EventWriter:
         return results, identity, slow
 
 
-def _arrow_table(columns: list[tuple], first_seq: int) -> pa.Table:
-    """The rows' columns (``Event.to_row`` order) plus ``ingest_seq`` from ``first_seq`` on."""
+def _arrow_rows(columns: list[tuple]) -> pa.Table:
+    """The rows' columns (``Event.to_row`` order) as Arrow, without ``ingest_seq``."""
     arrays = [pa.array(values, type=type_) for values, type_ in zip(columns, _ROW_TYPES, strict=True)]
     for i in _JSON_AT:
         arrays[i] = pa.ExtensionArray.from_storage(pa.json_(), arrays[i])
-    arrays.append(pa.array(np.arange(first_seq, first_seq + len(columns[0]), dtype=np.int64)))
-    return pa.Table.from_arrays(arrays, schema=_BATCH_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=_ROWS_SCHEMA)
 
 
 def _warm_up() -> None:
     """Convert one row: pyarrow's first conversion of Python objects imports pandas when installed
     (0.3-0.8 s), which should not delay the first acknowledgement."""
     now = datetime.now(UTC)
-    row = Event(message_id="warm-up", type="track", timestamp=now, received_at=now).to_row()
-    _arrow_table(list(zip(row, strict=True)), 1)
+    _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now)])
 
 
 def _is_duplicate_key(exc: WarehouseError) -> bool:
