@@ -6,7 +6,7 @@ Starts GrowthOS (bench/collector_app.py: ``create_app`` served as ``growthos ser
 a parse-and-discard copy of ``/v1/batch`` and a writer-stats route) on a fresh data directory under
 bench/out/, creates an ingest key with ``growthos keys create``, and has ``--clients`` processes
 (httpx, keep-alive, bodies built before the clock starts) POST Segment batches of 100 analytics.js-like
-messages (~520 bytes each) with HTTP Basic auth. Each round runs the discard route, then the real
+messages (~600 bytes each; 10,000 visitors) with HTTP Basic auth. Each round runs the discard route, then the real
 ``/v1/batch``, each client sending ``--batches`` requests per phase. Only 2xx answers count.
 
 Printed per phase: events/s, the real/discard ratio, p50/p99 request latency, the clients' own CPU;
@@ -45,8 +45,10 @@ UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML,
 
 
 def message(tag: str, n: int) -> dict[str, Any]:
-    """One analytics.js-like message; the n-th of a run (unique messageId, visitors reused)."""
-    visitor = n * 7919 % 20_000
+    """One analytics.js-like message, the n-th of a run: unique messageId; the visitor drawn
+    pseudo-randomly from 10,000 (a server-side library's batch mixes visitors), a third logged in,
+    every sixth message an identify (anonymous id → user id)."""
+    visitor = n * 2_654_435_761 % 2**32 % 10_000
     path = PATHS[n % len(PATHS)]
     kind = ("track", "track", "track", "page", "page", "identify")[n % 6] if n % 10 else "track"
     base: dict[str, Any] = {
@@ -252,15 +254,18 @@ def report(args: argparse.Namespace, stamp: str, phases: list[dict[str, Any]], s
     print("\n".join(lines))
     if args.no_record:
         return
-    command = ".venv/bin/python bench/collector.py " + " ".join(sys.argv[1:])
+    command = " ".join([".venv/bin/python bench/collector.py", *sys.argv[1:]])
+    revision = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
+                              cwd=ROOT.parent).stdout.strip()
     table = ["| round | route | events/s | p50 ms | p99 ms | client CPU s / wall s | answers |",
              "|---|---|---|---|---|---|---|"]
     table += [f"| {p['round']} | `{p['path']}` | {p['events_per_s']:,.0f} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} | "
               f"{p['client_cpu_s']:.1f} / {p['wall']:.1f} | {p['codes']} |" for p in phases]
     section = [
         "", f"### Collector ingest over HTTP ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",
-        f"Command: `{command}` ({args.clients} client processes, {args.batches} requests of {BATCH} messages "
-        f"each per phase, data dir {data_dir.relative_to(ROOT.parent)}; 2 cores shared with the clients)", "",
+        f"Command: `{command}` at {revision} ({args.clients} client processes, {args.batches} requests of "
+        f"{BATCH} messages each per phase, data dir {data_dir.relative_to(ROOT.parent)}; 2 cores shared with the "
+        "clients and with other work on the machine)", "",
         *table, "", *[f"- {line}" for line in lines], "",
     ]
     with open(ROOT / "RESULTS.md", "a") as out:

@@ -276,3 +276,19 @@ def test_appends_coexist_with_a_long_transaction_elsewhere(start_writer, warehou
         warehouse.execute("CREATE OR REPLACE TABLE some_mart AS SELECT 1 AS x")
         assert writer.submit([track("during-build", user="u")]) == WriteResult(1, 0)
     assert stored_ids(reader) == ["during-build"]
+
+
+def test_commit_linger_must_not_be_negative() -> None:
+    from growthos.sources.collector import CollectorOptions
+
+    assert CollectorOptions(commit_linger_s=0).commit_linger_s == 0
+    with pytest.raises(ValueError):
+        CollectorOptions(commit_linger_s=-0.001)
+
+
+def test_without_linger_a_lone_submitter_is_committed_alone(start_writer, reader) -> None:
+    writer = start_writer(commit_linger_s=0)
+    for i in range(3):
+        assert writer.submit([track(f"m{i}", user="u")]) == WriteResult(1, 0)
+    assert writer.stats().transactions == 3
+    assert stored_ids(reader) == ["m0", "m1", "m2"]

@@ -23,6 +23,8 @@ class CollectorOptions:
     """Events waiting for the writer; a submit that does not fit is refused with ``Overloaded`` (503)."""
     max_commit_events: int = 5_000
     """Events appended in one transaction at most (whole submissions; one larger submission goes alone)."""
+    commit_linger_s: float = 0.010
+    """Longest wait for more submissions before a commit (see ``EventWriter``); 0 never waits."""
     submit_timeout_s: float = 10.0
     """How long a request waits for its commit before answering ``WriteTimeout`` (503)."""
     retry_after_s: float = 1.0
@@ -33,3 +35,5 @@ class CollectorOptions:
             raise ValueError("max_queue_events must hold at least one full batch (max_batch_messages)")
         if min(self.max_message_bytes, self.max_batch_bytes, self.max_commit_events) <= 0:
             raise ValueError("collector limits must be positive")
+        if self.commit_linger_s < 0:
+            raise ValueError("commit_linger_s must not be negative")

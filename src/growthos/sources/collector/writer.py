@@ -151,6 +151,8 @@ class EventWriter:
         self._thread: threading.Thread | None = None
         self._next_seq = 1
         self._identities = IdentityCache()
+        self._arrived = 0  # submissions enqueued since the last take
+        self._expected = 0  # submitters of the last group plus those that arrived during its commit
         self._counts = dict.fromkeys(
             ("submits", "events", "accepted", "duplicates", "transactions", "failed_transactions",
              "slow_dedup_transactions", "largest_commit", "overloaded", "identity_merges", "identity_refused"), 0)
@@ -237,6 +239,7 @@ class EventWriter:
                 )
             self._queue.append(item)
             self._queued_events += size
+            self._arrived += 1
             if size:
                 self._counts["submits"] += 1
                 self._counts["events"] += size
@@ -259,11 +262,25 @@ class EventWriter:
                     self._cond.wait()
                 if not self._queue:
                     return
+                self._linger()
                 group = self._take()
+                self._expected = len(group)
+                self._arrived = 0
             if isinstance(group[0], _Task):
                 self._run_task(group[0])
             else:
                 self._commit(group)
+
+    def _linger(self) -> None:
+        """Wait up to ``commit_linger_s`` (the lock is released meanwhile) until as many submissions are
+        queued as there were submitters last time: those of the last group plus those that arrived
+        while it committed. Clients just acknowledged usually send their next batch within a few ms,
+        and one commit of everyone's batches costs far less than two (fixed cost of several ms)."""
+        expected = self._expected + self._arrived
+        linger = self.options.commit_linger_s
+        if linger <= 0 or len(self._queue) >= expected or isinstance(self._queue[0], _Task):
+            return
+        self._cond.wait_for(lambda: len(self._queue) >= expected or not self._running, timeout=linger)
 
     def _take(self) -> list[_Submission]:
         """Whole submissions up to max_commit_events (at least one); a task goes alone."""
