@@ -4,7 +4,21 @@ Request threads call :meth:`EventWriter.submit` and block. The writer thread tak
 (whole submissions, up to ``max_commit_events``), appends it to ``events`` and updates
 ``identity_map`` in ONE transaction, commits, then wakes every submitter of that group with its own
 ``WriteResult``. While one commit runs the next group gathers, so the number of transactions
-follows the disk, not the request rate.
+follows the commit cost, not the request rate. Linger: a commit costs several ms whatever its size,
+so before taking a group the writer waits (at most ``commit_linger_s``, 10 ms) until as many
+submissions are queued as there were submitters last time (the last group plus what arrived during
+its commit); a lone client never waits. With 4 clients posting 100 events each, groups went from ~200
+to ~385 events and acknowledged events/s rose 20% (bench/collector.py, two A/B pairs).
+
+Where the time goes: each submitter encodes its own batch into Arrow columns on its thread (the
+parser's ``EventBatch`` already holds storage rows: no per-event work here); the writer thread joins
+the submissions' tables, adds ``ingest_seq`` and runs ``INSERT ... SELECT ... ORDER BY distinct_id``
+(DuckDB sorts each commit by person), the identity statements and COMMIT, mostly inside DuckDB with
+the GIL released. Times are naive UTC datetimes in the rows (pyarrow converts aware ones 12x slower)
+and JSON columns arrive as Arrow JSON extension arrays, which DuckDB stores without parsing again.
+Profile of the writer thread under the HTTP bench (py-spy, 10,000 visitors, identity churn high):
+identity statements ~40% (lookup of stored ids, relabel UPDATE, insert of new ids), the events
+INSERT ~20%, COMMIT ~14%, registering the Arrow views ~12%.
 
 Durability: ``submit`` returns only after DuckDB's COMMIT returned, and DuckDB's COMMIT appends the
 transaction to the write-ahead log (``<db>.wal``) and syncs it before returning (``fsync_mode =
