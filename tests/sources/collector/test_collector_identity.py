@@ -141,3 +141,15 @@ def test_a_restarted_writer_links_ids_stored_before(warehouse, reader) -> None:
     with EventWriter(warehouse) as writer:  # starts from the stored ids
         writer.submit([identify("i2", "B", "U1"), track("t2", anon="C")])
     assert people(reader) == {"U1": ["A", "B", "U1"], "C": ["C"]}
+
+
+def test_identity_rows_written_by_a_task_are_seen_by_the_next_commit(start_writer, reader) -> None:
+    writer = start_writer()
+    writer.submit([track("t0", anon="Y")])  # the cache is complete and knows only Y
+
+    def insert_x(engine) -> None:
+        engine.execute("INSERT INTO identity_map VALUES ('X', 'X', false, 100)")
+
+    writer.call(insert_x)
+    writer.submit([identify("i1", "X", "U")])  # X is stored: linked, not inserted twice
+    assert people(reader) == {"U": ["U", "X"], "Y": ["Y"]}

@@ -292,3 +292,12 @@ def test_without_linger_a_lone_submitter_is_committed_alone(start_writer, reader
         assert writer.submit([track(f"m{i}", user="u")]) == WriteResult(1, 0)
     assert writer.stats().transactions == 3
     assert stored_ids(reader) == ["m0", "m1", "m2"]
+
+
+def test_a_value_of_the_wrong_type_is_refused_at_submit(start_writer, reader) -> None:
+    writer = start_writer()
+    with pytest.raises(InvalidInput) as info:
+        writer.submit([track("m1", user="u", at="2024-05-01T10:00:00Z")])  # a string, not a datetime
+    assert info.value.field == "events"
+    assert writer.submit([track("m2", user="u")]) == WriteResult(1, 0)
+    assert stored_ids(reader) == ["m2"]

@@ -134,7 +134,8 @@ def _link_of(event: IdRecord) -> tuple[str, str] | None:
 class IdentityCache:
     """What the writer already knows is stored, so most events need no identity query at all.
 
-    Coherent because only the writer changes ``identity_map`` and nothing it learns can be undone:
+    Coherent because only the writer changes ``identity_map`` (it reloads the cache after running a
+    task, ``EventWriter.call``, which may write it) and nothing it learns can be undone:
     ids are never removed, ``is_user`` only turns true, merged ids never split. Learn only after
     the commit. Bounded: past ``max_ids`` it starts over empty.
 
@@ -177,7 +178,11 @@ class IdentityCache:
         return out
 
     def load(self, engine: Engine) -> None:
-        """Start from every stored id (and which are users) when there are at most ``max_ids``."""
+        """Start again from every stored id (and which are users) when there are at most ``max_ids``,
+        else from nothing (and not complete)."""
+        self.complete = False
+        self.ids, self.users = set(), set()
+        self.links.clear()
         count = engine.query(f"SELECT count(*) AS n FROM {IDENTITY_MAP}").column("n")[0].as_py()
         if count > self.max_ids:
             return

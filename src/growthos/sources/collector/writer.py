@@ -221,7 +221,10 @@ class EventWriter:
         if len(events) > self.options.max_queue_events:
             raise InvalidInput(f"{len(events)} events exceed the queue ({self.options.max_queue_events})",
                                field="events")
-        submission = _Submission(events)
+        try:
+            submission = _Submission(events)
+        except (pa.ArrowException, AttributeError, TypeError, ValueError) as exc:  # a value of the wrong type
+            raise InvalidInput(f"events cannot be stored: {exc}", field="events") from None
         self._enqueue(submission, len(events))
         return self._wait(submission, self.options.submit_timeout_s if timeout is None else timeout)
 
@@ -316,6 +319,11 @@ class EventWriter:
             task.result = task.fn(self._engine)
         except Exception as exc:  # handed to the waiting caller
             task.error = exc
+        try:  # the task may have written identity_map: what the cache knows must come from the table again
+            self._identities.load(self._engine)
+        except Exception:
+            log.exception("identity cache not reloaded; it stays off until the next task")
+            self._identities = IdentityCache()
         task.done.set()
 
     def _commit(self, group: list[_Submission]) -> None:
