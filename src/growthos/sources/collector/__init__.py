@@ -34,15 +34,16 @@ clustered by ``distinct_id`` — see schema.py), ``identity_map`` (id → person
 and the view ``events_people`` (events with ``person_id``). ``EventWriter.compact()`` re-sorts
 ``events`` (2.4 s at 1M rows, ingestion waits meanwhile): schedule it off-peak.
 
-Measured on this 2-core machine, shared with the load generator and other work (bench/collector.py:
-4 client processes posting batches of 100 analytics.js-like messages over HTTP to the real server,
-10,000 visitors; see bench/RESULTS.md): 8,400-10,100 acknowledged events/s into an empty warehouse
-(was 5,500-7,000), 38% of the same server's parse-and-discard route (24,000/s); p50 latency 42 ms,
-p99 74 ms; ~385 events per transaction. Per event, in one thread: ``parse_segment`` 6-7 µs on a quiet
-machine (was 29; 15-19 µs while the machine was loaded), of which orjson.loads 1.4 µs; the writer
-alone (4 threads, pre-parsed batches) 13,000 events/s, bound by DuckDB: a commit of ~400 events costs
-~15-30 ms (statements of ~1 ms fixed cost each: events INSERT, identity lookup/relabel/insert, Arrow
-view registration, COMMIT with its fdatasync). The rate with 1M events stored was not re-measured.
+Measured on this 2-core machine, shared with the load generator (bench/collector.py: 4 client
+processes posting batches of 100 analytics.js-like messages over HTTP to the real server, 10,000
+visitors; see bench/RESULTS.md): 8,400-10,100 acknowledged events/s into an empty warehouse, 32-38%
+of the same server's parse-and-discard route (23,000-31,000/s); p50 latency 40 ms, p99 59-118 ms;
+~390 events per transaction. Per event, one thread: ``parse_segment`` 6-9 µs (was 29), of which
+orjson.loads 1.4-2 µs. The writer alone (4 threads, pre-parsed batches) stores 12,500-13,000
+events/s (was 8-12k); it is the bound: in the server a commit of ~390 events takes ~40 ms (514
+commits in 21.6 s), statements of ~1 ms fixed cost each (events INSERT, identity lookup / relabel /
+insert, Arrow view registration, COMMIT with its fdatasync) plus waits for the GIL. The rate with
+1M events stored was not re-measured.
 """
 
 from growthos.sources.collector.app_events import parse_app_event
