@@ -5,9 +5,9 @@
 ``create_app(settings)`` served by uvicorn with the options of ``growthos serve`` (access log off,
 log level warning), plus:
 
-- ``POST /bench/discard/v1/batch``: what ``POST /v1/batch`` does (read the body with its limit,
-  Basic-auth write key checked against the key store, ``decode_body``, ``parse_segment``) without
-  ``EventWriter.submit``: the parse-and-discard reference;
+- ``POST /bench/discard/v1/batch``: what ``POST /v1/batch`` does, through the same functions (read the
+  body with its limit, write key checked against the key store, ``decode_body``, ``parse_segment``),
+  without ``EventWriter.submit``: the parse-and-discard reference;
 - ``GET /bench/collector/stats``: the event writer's ``WriterStats``.
 
 Bench code only: nothing here is part of the product.
@@ -26,39 +26,17 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from growthos.config import load_settings
-from growthos.core.errors import InvalidInput
-from growthos.server.api.collector import InvalidMessage, _client_ip, read_body
+from growthos.server.api.collector import parse_segment_request, read_segment_request
 from growthos.server.api.params import server_state
 from growthos.server.app import create_app
-from growthos.server.auth import authenticate_write_key, basic_auth_user
-from growthos.sources.collector import PayloadTooLarge, decode_body, parse_segment
 
 
 async def discard_batch(request: Request) -> JSONResponse:
-    """``/v1/batch`` up to, not including, the write (same order of steps as the real route)."""
+    """``/v1/batch`` up to, not including, the write: the real route's own read and parse functions."""
     received_at = datetime.now(UTC)
-    state = server_state(request)
-    options = state.collector.options
-    header_key = basic_auth_user(request)
-    if header_key is not None:
-        await run_in_threadpool(authenticate_write_key, request, header_key)
-    limit = options.max_batch_bytes
-    raw = await read_body(request, limit)
-
-    def parse() -> int:
-        body = decode_body(raw, request.headers.get("content-encoding"), limit=limit)
-        try:
-            parsed = parse_segment("batch", body, received_at=received_at, options=options,
-                                   client_ip=_client_ip(request))
-        except PayloadTooLarge:
-            raise
-        except InvalidInput as exc:
-            raise InvalidMessage(exc.message, field=exc.field) from None
-        if header_key is None:
-            authenticate_write_key(request, parsed.write_key)
-        return len(parsed.events)
-
-    await run_in_threadpool(parse)
+    raw, header_key = await read_segment_request(request, "batch")
+    await run_in_threadpool(parse_segment_request, request, "batch", raw, header_key=header_key,
+                            received_at=received_at)
     return JSONResponse({"success": True})
 
 

@@ -30,6 +30,7 @@ from growthos.server.api.params import (
 from growthos.server.auth import authenticate_write_key, basic_auth_user, require_ingest
 from growthos.sources.collector import (
     Event,
+    ParsedRequest,
     PayloadTooLarge,
     decode_body,
     parse_app_event,
@@ -80,31 +81,44 @@ def _client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def parse_segment_request(request: Request, kind: str, raw: bytes, *, header_key: str | None,
+                          received_at: datetime) -> ParsedRequest:
+    """Decode, check and parse one Segment request body (on a worker thread); authenticates the body's
+    writeKey when no Authorization header carried one. 400 naming the field, 413, 401/403."""
+    options = server_state(request).collector.options
+    limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
+    body = decode_body(raw, request.headers.get("content-encoding"), limit=limit)
+    try:
+        parsed = parse_segment(kind, body, received_at=received_at, options=options, client_ip=_client_ip(request))
+    except PayloadTooLarge:
+        raise
+    except InvalidInput as exc:
+        raise InvalidMessage(exc.message, field=exc.field) from None
+    if header_key is None:
+        authenticate_write_key(request, parsed.write_key)
+    elif parsed.write_key not in (None, header_key):
+        raise InvalidMessage("writeKey differs from the key of the Authorization header", field="writeKey")
+    return parsed
+
+
+async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str | None]:
+    """The raw body and the Basic-auth write key, a bad key refused before the body is read."""
+    options = server_state(request).collector.options
+    header_key = basic_auth_user(request)
+    if header_key is not None:
+        await run_in_threadpool(authenticate_write_key, request, header_key)
+    limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
+    return await read_body(request, limit), header_key
+
+
 def _segment_route(kind: str) -> Callable[..., Any]:
     async def receive(request: Request) -> JSONResponse:
         received_at = datetime.now(UTC)
-        state = server_state(request)
-        options = state.collector.options
-        header_key = basic_auth_user(request)
-        if header_key is not None:  # refuse bad keys before reading the body
-            await run_in_threadpool(authenticate_write_key, request, header_key)
-        limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
-        raw = await read_body(request, limit)
+        raw, header_key = await read_segment_request(request, kind)
 
         def ingest() -> None:
-            body = decode_body(raw, request.headers.get("content-encoding"), limit=limit)
-            try:
-                parsed = parse_segment(kind, body, received_at=received_at, options=options,
-                                       client_ip=_client_ip(request))
-            except PayloadTooLarge:
-                raise
-            except InvalidInput as exc:
-                raise InvalidMessage(exc.message, field=exc.field) from None
-            if header_key is None:
-                authenticate_write_key(request, parsed.write_key)
-            elif parsed.write_key not in (None, header_key):
-                raise InvalidMessage("writeKey differs from the key of the Authorization header", field="writeKey")
-            state.collector.submit(parsed.events)
+            parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
+            server_state(request).collector.submit(parsed.events)
 
         await run_in_threadpool(ingest)
         return JSONResponse({"success": True})
