@@ -382,6 +382,12 @@ def catalogue(
             out.print(f"[bold]{m['name']}[/] ({m['unit']}, {m['polarity']}): {m['formula']}", highlight=False)
 
 
+# The product commands live in their own module; it uses the helpers above, so it is imported last.
+from growthos.cli_product import product_app  # noqa: E402
+
+app.add_typer(product_app, name="product")
+
+
 def run() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     """DuckDB memory_limit for builds and queries."""
     duckdb_threads: int | None = None
     """DuckDB worker threads; None uses every core."""
+    product_features: dict[str, list[str]] = Field(default_factory=dict)
+    """Named product features (feature -> the track events that mean it was used); empty: each event is one."""
     collector_max_queue_events: int = Field(default=20_000, ge=2_500)
     """Collected events waiting to be committed before new requests get 503 (at least one full batch)."""
     collector_max_commit_events: int = Field(default=5_000, gt=0)

@@ -1,9 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from growthos.core.errors import InvalidInput
-from growthos.core.periods import DateRange, parse_date, resolve_range
+from growthos.core.periods import DateRange, parse_date, parse_duration, resolve_range
 
 
 def test_previous_period_has_equal_length_and_ends_the_day_before():
@@ -40,3 +40,18 @@ def test_bad_ranges_name_the_field_and_the_reason(args, field, message):
 
 def test_parse_date_accepts_iso_dates():
     assert parse_date("2026-02-09", "from") == date(2026, 2, 9)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("30m", timedelta(minutes=30)), ("12h", timedelta(hours=12)), ("7d", timedelta(days=7)),
+    ("2w", timedelta(days=14)), (" 1D ", timedelta(days=1)), ("366d", timedelta(days=366)),
+])
+def test_durations(text, expected):
+    assert parse_duration(text, "window") == expected
+
+
+@pytest.mark.parametrize("text", ["", "7", "d", "0d", "-1d", "1.5h", "367d", "53w", "7 d", "1y", "٣d", "9999999d"])
+def test_bad_durations_name_the_field(text):
+    with pytest.raises(InvalidInput) as info:
+        parse_duration(text, "window")
+    assert info.value.field == "window"

@@ -66,3 +66,20 @@ def resolve_range(
         missing = "from" if start is None else "to"
         raise InvalidInput(f"'{missing}' is required when the other bound is given", field=missing)
     return DateRange(parse_date(start, "from"), parse_date(end, "to"))
+
+
+_DURATION_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+                   "w": timedelta(weeks=1)}
+MAX_DURATION = timedelta(days=366)
+
+
+def parse_duration(value: str, field: str) -> timedelta:
+    """A duration such as '30m', '12h', '7d' or '2w' (up to 366 days), or InvalidInput naming the field."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    number, unit = text[:-1], text[-1:]
+    if unit not in _DURATION_UNITS or not number.isascii() or not number.isdigit() or len(number) > 6:
+        raise InvalidInput(f"{field} must be a duration such as 30m, 12h, 7d or 2w, got {value!r}", field=field)
+    duration = int(number) * _DURATION_UNITS[unit]
+    if not timedelta(0) < duration <= MAX_DURATION:
+        raise InvalidInput(f"{field} must be more than 0 and at most 366 days, got {value!r}", field=field)
+    return duration

@@ -29,6 +29,7 @@ from growthos.metrics.product.common import (
     render,
     zone,
 )
+from growthos.metrics.product.events_summary import event_counts
 from growthos.warehouse.engine import Engine
 
 MAX_FEATURES = 100
@@ -97,6 +98,15 @@ def _check_features(features: Mapping[str, list[str]]) -> dict[str, list[str]]:
     if sum(len(v) for v in out.values()) > MAX_NAMES * 4:
         raise InvalidInput(f"at most {MAX_NAMES * 4} feature events in all", field="features")
     return out
+
+
+def features_from_events(engine: Engine, *, start: date, end: date, tz: str,
+                         limit: int = 20) -> dict[str, list[str]]:
+    """Each of the ``limit`` most frequent track events of [start, end] as a feature of its own (the default
+    when the workspace names no features)."""
+    check_dates(start, end)
+    lo, hi = day_bounds(start, end, zone(tz))
+    return {row["event"]: [row["event"]] for row in event_counts(engine, since=lo, until=hi)[:limit]}
 
 
 def feature_usage(engine: Engine, *, features: Mapping[str, list[str]], start: date, end: date,

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from growthos.server.api import builds, catalogue, collector, health, jobs, metrics, stream
+from growthos.server.api import builds, catalogue, collector, health, jobs, metrics, product, stream
 
 router = APIRouter(prefix="/api")
 router.include_router(health.router)
@@ -12,6 +12,7 @@ router.include_router(jobs.router)
 router.include_router(builds.router)
 router.include_router(stream.router)
 router.include_router(collector.analytics_router)
+router.include_router(product.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

@@ -95,13 +95,18 @@ def _strict_day(value: str | None, field: str) -> None:
         raise InvalidInput(f"{field} must be a date as YYYY-MM-DD, got {shown!r}", field=field)
 
 
-def date_range(request: Request, start: FromParam = None, end: ToParam = None, preset: RangeParam = None
-               ) -> DateRange:
-    """The requested range (from/to or a preset; default the last 30 full days); 422 naming the parameter."""
+def requested_range(request: Request, start: str | None, end: str | None, preset: str | None) -> DateRange:
+    """The range from/to or a preset names (default the last 30 full days); 422 naming the parameter."""
     if preset is None:
         _strict_day(start, "from")
         _strict_day(end, "to")
     return resolve_range(start, end, preset, server_state(request).settings.today())
+
+
+def date_range(request: Request, start: FromParam = None, end: ToParam = None, preset: RangeParam = None
+               ) -> DateRange:
+    """The range of the from/to/range query parameters."""
+    return requested_range(request, start, end, preset)
 
 
 def optional_date_range(request: Request, start: FromParam = None, end: ToParam = None, preset: RangeParam = None
