@@ -46,6 +46,9 @@ async def _growthos_error(request: Request, exc: GrowthOSError) -> JSONResponse:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     params = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":  # loc would be the byte offset
+            params.append({"name": "body", "reason": f"not valid JSON: {err.get('ctx', {}).get('error', '')}"})
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "header")]
         params.append({"name": ".".join(loc) or "request", "reason": err.get("msg", "invalid")})
     detail = "; ".join(f"{p['name']}: {p['reason']}" for p in params)

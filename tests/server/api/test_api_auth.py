@@ -21,6 +21,12 @@ READ_ROUTES = [
     "/api/jobs/{job_id}",
     "/api/checks",
     "/api/stream",
+    "/api/product/trends?events=Signed Up",
+    "/api/product/active-users",
+    "/api/product/retention?start_event=Signed Up&return_event=Application Opened",
+    "/api/product/stickiness",
+    "/api/product/features",
+    "/api/product/users?q=a",
 ]
 
 WRONG_KEY = "gos_read_" + "A" * 43
