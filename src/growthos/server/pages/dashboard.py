@@ -33,6 +33,8 @@ class Page:
     """Whether the picker offers 'All time' (the default when the URL names no range)."""
     metrics: tuple[str, ...] = ()
     """Catalogue metrics the page shows as cards, in order."""
+    group: str = "Commerce"
+    """The sidebar section the page is listed under."""
 
 
 SUMMARY_KPIS: tuple[str, ...] = (
@@ -46,8 +48,17 @@ PAGES: tuple[Page, ...] = (
     Page("/channels", "Channels", "channels"),
     Page("/cohorts", "Cohorts", "cohorts", all_time=True),
     Page("/unit-economics", "Unit economics", "unit_economics"),
-    Page("/jobs", "Jobs", "jobs", uses_range=False),
+    Page("/product/trends", "Trends", "product_trends", group="Product"),
+    Page("/product/funnels", "Funnel builder", "product_funnels", group="Product"),
+    Page("/product/retention", "Retention", "product_retention", group="Product"),
+    Page("/product/users", "User lookup", "product_users", uses_range=False, group="Product"),
+    Page("/jobs", "Jobs", "jobs", uses_range=False, group="Operations"),
 )
+
+NAV_GROUPS: tuple[tuple[str, tuple[Page, ...]], ...] = tuple(
+    (group, tuple(p for p in PAGES if p.group == group)) for group in dict.fromkeys(p.group for p in PAGES)
+)
+"""The sidebar: sections in order of their first page, each with its pages."""
 
 PICKER_PRESETS: tuple[str, ...] = ("7d", "14d", "30d", "90d")
 DEFAULT_PRESET = "30d"
@@ -112,7 +123,7 @@ def _page_route(page: Page):
         choice = _range_choice(request, page)
         context = {
             "page": page,
-            "pages": PAGES,
+            "nav_groups": NAV_GROUPS,
             "presets": (("all",) if page.all_time else ()) + PICKER_PRESETS,
             "range": choice,
             "nav_query": choice.query,

@@ -9,7 +9,9 @@ export function csrfToken() {
 function apiUrl(path, params) {
   const url = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(params ?? {})) {
-    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+    for (const item of [].concat(value)) { // a list is a repeated parameter
+      if (item !== undefined && item !== null && item !== "") url.searchParams.append(key, item);
+    }
   }
   return url;
 }

@@ -71,3 +71,9 @@ export function sequentialColors(count) {
   }
   return colors.reverse();
 }
+
+/** Distinct colours for unrelated series (events, breakdown values), in a fixed order. */
+export const CATEGORICAL = ["#3d5afe", "#f29a38", "#16a34a", "#d946ef", "#0ea5e9", "#e11d48", "#854d0e", "#64748b",
+  "#7c3aed", "#0d9488", "#ca8a04", "#be185d"];
+
+export const categoricalColor = (i) => CATEGORICAL[i % CATEGORICAL.length];
