@@ -8,11 +8,17 @@ import pytest
 
 from growthos.server.pages.dashboard import PAGES
 
+# Pages that answer a question need one to show data (the others have defaults).
+QUESTIONS = {
+    "product_funnels": "?steps=Signed+Up&steps=Meal+Plan+Created&steps=Subscription+Started&breakdown=platform",
+    "product_users": "?q=ava",
+}
+
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
 def test_page_loads_cleanly(spec, logged_in, live_server, monitor, wait_ready, screenshot):
     page = logged_in
-    page.goto(f"{live_server.url}{spec.path}")
+    page.goto(f"{live_server.url}{spec.path}{QUESTIONS.get(spec.name, '')}")
     wait_ready(page)
 
     assert page.locator("h1").inner_text() == spec.title
