@@ -41,3 +41,9 @@ def test_channel_rules_need_a_pattern_and_valid_regexes():
         ChannelRule(channel="x")
     with pytest.raises(ValueError, match="not a valid regex"):
         ChannelRule(channel="x", source="(")
+
+
+def test_tables_of_lists_round_trip_through_the_workspace_file(tmp_path: Path):
+    features = {"Meal planning": ["Meal Plan Created"], 'Odd "name"': ["A \\ b", "C"]}
+    write_workspace_file(tmp_path, {"product_features": features})
+    assert load_settings(data_dir=tmp_path).product_features == features

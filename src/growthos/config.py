@@ -231,20 +231,22 @@ def _toml_value(value: Any) -> str:
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     # Strings, and decimals as strings so that no binary float rounding creeps in.
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
 def write_workspace_file(data_dir: Path, values: dict[str, Any]) -> Path:
-    """Write settings to the workspace's growthos.toml: scalars (str, bool, int, Decimal, date) and
-    flat tables of them (e.g. category_margins)."""
+    """Write settings to the workspace's growthos.toml: scalars (str, bool, int, Decimal, date), lists of them
+    and flat tables of both (e.g. category_margins, product_features)."""
     scalars = [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict)]
     tables = []
     for key, table in values.items():
         if isinstance(table, dict):
             tables.append(f"\n[{key}]")
-            tables.extend(f'"{k}" = {_toml_value(v)}' for k, v in table.items())
+            tables.extend(f"{_toml_value(str(k))} = {_toml_value(v)}" for k, v in table.items())
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / WORKSPACE_FILE
     path.write_text("\n".join(scalars + tables) + "\n")

@@ -67,6 +67,7 @@ def demo_settings(settings: Settings) -> Settings:
     from growthos.config import load_settings
     from growthos.core.errors import Conflict
     from growthos.sources.demo import DEMO_END_DATE
+    from growthos.sources.demo.app_catalog import PRODUCT_FEATURES
 
     if settings.warehouse_path.exists() and not settings.demo:
         raise Conflict(
@@ -82,6 +83,7 @@ def demo_settings(settings: Settings) -> Settings:
             "currency": "USD",
             "shipping_cost_per_order": DEMO_SHIPPING_COST,
             "category_margins": DEMO_CATEGORY_MARGINS,
+            "product_features": PRODUCT_FEATURES,
         },
     )
     return load_settings(data_dir=settings.data_dir)

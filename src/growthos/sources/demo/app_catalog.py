@@ -53,3 +53,13 @@ PLANS = (("plus_monthly", 9.99), ("plus_annual", 6.67))
 """Paid plans and their monthly recurring revenue in USD (annual: 79.99 / 12)."""
 PLAN_WEIGHTS = (70, 30)
 CANCEL_REASONS = ("too_expensive", "not_cooking_enough", "switched_app", "other")
+
+PRODUCT_FEATURES = {
+    "AI recipes": ["Recipe Generated"],
+    "Recipe box": ["Recipe Saved"],
+    "Meal planning": ["Meal Plan Created"],
+    "Shopping lists": ["Shopping List Exported"],
+    "Pantry scan": ["Pantry Scanned"],
+    "Invites": ["Invite Sent"],
+}
+"""The recipe app's features as the demo workspace names them (``product_features``): feature -> events."""
