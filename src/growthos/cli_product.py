@@ -240,11 +240,11 @@ def features_cmd(
 ) -> None:
     """Users, adoption and repeat use of each feature."""
     from growthos.metrics.product import feature_usage
-    from growthos.metrics.product.features import features_from_events
+    from growthos.metrics.product.features import chosen_features
 
     def query(engine, c):
-        features = ({name: [name] for name in events} if events else c.settings.product_features
-                    or features_from_events(engine, start=c.start, end=c.end, tz=c.tz))
+        features = chosen_features(engine, events=events, configured=c.settings.product_features, start=c.start,
+                                   end=c.end, tz=c.tz)
         if not features:
             raise InvalidInput("no track events in this range: nothing to measure", field="events")
         return feature_usage(engine, features=features, start=c.start, end=c.end, tz=c.tz)

@@ -171,6 +171,8 @@ def test_feature_usage(client):
     default = ok(client.get("/api/product/features", params={"from": "2024-05-06", "to": "2024-05-07"}))
     # Without a list, each event of the range is a feature, most frequent first.
     assert [f["feature"] for f in default["features"]] == ["Signup", "Activate", "Pay", "Cancel"]
+    quiet = ok(client.get("/api/product/features", params={"from": "2024-05-01", "to": "2024-05-02"}))
+    assert (quiet["active"], quiet["features"]) == (None, [])  # no events: nothing measured
 
 
 def test_users_and_profiles_by_any_id(client):

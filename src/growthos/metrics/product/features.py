@@ -109,6 +109,15 @@ def features_from_events(engine: Engine, *, start: date, end: date, tz: str,
     return {row["event"]: [row["event"]] for row in event_counts(engine, since=lo, until=hi)[:limit]}
 
 
+def chosen_features(engine: Engine, *, events: list[str] | None, configured: Mapping[str, list[str]], start: date,
+                    end: date, tz: str) -> dict[str, list[str]]:
+    """The features to measure: each of ``events`` if given, else the workspace's ``configured`` features, else
+    the most frequent events of the range (empty when the range has no track events)."""
+    if events:
+        return {name: [name] for name in events}
+    return dict(configured) or features_from_events(engine, start=start, end=end, tz=tz)
+
+
 def feature_usage(engine: Engine, *, features: Mapping[str, list[str]], start: date, end: date,
                   tz: str) -> FeatureUsageResult:
     """Users, adoption, events and repeat users of each feature in [start, end]."""

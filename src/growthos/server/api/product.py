@@ -22,7 +22,7 @@ from growthos.metrics.product import (
     trends,
     user_profile,
 )
-from growthos.metrics.product.features import features_from_events
+from growthos.metrics.product.features import chosen_features
 from growthos.server.api.params import READ, READ_RESPONSES, Range, problem_response, requested_range, server_state
 
 router = APIRouter(prefix="/product", tags=["product analytics"], dependencies=READ, responses=READ_RESPONSES)
@@ -147,13 +147,11 @@ def product_features(
     state = server_state(request)
     tz = state.settings.timezone
     with state.reader() as engine:
-        if events is not None:
-            features = {name: [name] for name in events}
-        else:
-            features = state.settings.product_features or features_from_events(
-                engine, start=rng.start, end=rng.end, tz=tz)
-        if not features:  # no events in the range: nothing to measure, and nobody was active
-            return {"start": rng.start.isoformat(), "end": rng.end.isoformat(), "tz": tz, "active": 0, "features": []}
+        features = chosen_features(engine, events=events, configured=state.settings.product_features,
+                                   start=rng.start, end=rng.end, tz=tz)
+        if not features:  # no track events in the range and none named: nothing to measure
+            return {"start": rng.start.isoformat(), "end": rng.end.isoformat(), "tz": tz, "active": None,
+                    "features": []}
         return feature_usage(engine, features=features, start=rng.start, end=rng.end, tz=tz).to_dict()
 
 
