@@ -128,7 +128,7 @@ def test_user_lookup_finds_and_opens_a_person(search, logged_in, read_api, live_
     page = logged_in
     page.goto(f"{live_server.url}/product/users")
     wait_ready(page)
-    assert not page.locator("#matches").is_visible()
+    assert not page.locator("#matches").is_visible() and not page.locator("#profile").is_visible()
     page.fill("#user-query", search)
     page.click("#user-search-apply")
     page.locator("#users-table").wait_for(state="visible")
@@ -147,4 +147,8 @@ def test_user_lookup_finds_and_opens_a_person(search, logged_in, read_api, live_
     assert page.locator("#profile-features .chip").all_inner_texts() == profile["features_used"]
     assert len(cells(page, "#profile-recent")) == len(profile["recent_events"])
     screenshot(page, f"product_user_{search}")
+
+    page.go_back()  # to the search without a profile
+    page.locator("#profile").wait_for(state="hidden")
+    assert "user" not in query(page) and query(page)["q"] == [search]
     monitor.assert_clean()

@@ -94,3 +94,4 @@ function render({ found, profile }) {
 
 refresh = startPage({ load, render });
 bindOptions(form, () => writeQuery({ q: queryInput.value.trim(), user: "" }), refresh);
+window.addEventListener("popstate", () => refresh()); // back and forward (this page has no range picker)
