@@ -126,12 +126,12 @@ class Settings(BaseSettings):
     """DuckDB worker threads; None uses every core."""
     product_features: dict[str, list[str]] = Field(default_factory=dict)
     """Named product features (feature -> the track events that mean it was used); empty: each event is one."""
-    collector_max_queue_events: int = Field(default=20_000, ge=2_500)
-    """Collected events waiting to be committed before new requests get 503 (at least one full batch)."""
+    collector_max_queue_events: int = Field(default=500_000, ge=2_500)
+    """Collected events acknowledged but not yet in the warehouse before new requests get 503 (journal backlog)."""
     collector_max_commit_events: int = Field(default=5_000, gt=0)
-    """Most events the collector commits in one transaction."""
+    """Most events the collector acknowledges with one journal sync."""
     collector_submit_timeout_s: float = Field(default=10.0, gt=0)
-    """How long a collector request waits for its commit before answering 503 (a retry is deduplicated)."""
+    """How long a collector request waits for its events to be stored before answering 503 (retries dedupe)."""
 
     @field_validator("currency")
     @classmethod

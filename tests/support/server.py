@@ -25,12 +25,10 @@ class LiveServer:
     """The served FastAPI app (same process), for tests that look inside the warehouse it writes."""
 
     def warehouse_rows(self, sql: str, params: list | None = None) -> list[dict]:
-        """Rows of a query on the served warehouse, through a reader of the server's own engine."""
-        engine = self.app.state.growthos.workspace.engine.reader()
-        try:
+        """Rows of a query on the served warehouse, through a reader of the server's own (which sees every
+        acknowledged event)."""
+        with self.app.state.growthos.reader() as engine:
             return engine.query(sql, params or []).to_pylist()
-        finally:
-            engine.close()
 
     def auth(self, scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[scope]}"}

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from growthos import __version__
 from growthos.config import Settings
 from growthos.server import problems
+from growthos.server.access_log import AccessLog
 from growthos.server.state import ServerState
 from growthos.workspace import Workspace
-
-access_log = logging.getLogger("growthos.access")
-
-# Paths whose query strings carry secrets and are never logged.
-_SECRET_QUERY_PATHS = frozenset({"/login"})
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -46,16 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def log_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        path = request.url.path
-        query = request.url.query
-        shown = path if (not query or path in _SECRET_QUERY_PATHS) else f"{path}?{query}"
-        access_log.info("%s %s %s %.1fms", request.method, shown, response.status_code,
-                        (time.perf_counter() - started) * 1000)
-        return response
+    app.add_middleware(AccessLog)
 
     from growthos.server.api import router as api_router
     from growthos.server.api import segment_router

@@ -2,7 +2,7 @@
 and the event hub. Requests read through per-request warehouse readers.
 
 Two writer threads share the warehouse: builds (marts, replaced in one transaction) and the event
-collector (appends to ``events`` and ``identity_map``, group-committed). They write different tables,
+collector (its loader appends to ``events`` and ``identity_map``). They write different tables,
 so DuckDB runs their transactions side by side; a long build never holds up event ingestion."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class ServerState:
             max_queue_events=settings.collector_max_queue_events,
             max_commit_events=settings.collector_max_commit_events,
             submit_timeout_s=settings.collector_submit_timeout_s,
-        ))
+        ), journal_dir=settings.data_dir / "collector-journal")
         """The one writer of collected events; started with the server (``start``)."""
 
     def start(self) -> None:
@@ -48,7 +48,9 @@ class ServerState:
 
     @contextmanager
     def reader(self) -> Iterator[Engine]:
-        """A warehouse handle for this request's thread."""
+        """A warehouse handle for this request's thread that sees every event acknowledged before the call
+        (it waits for the collector's loader to catch up: at once when it has, else one load, < 1 s)."""
+        self.collector.flush(timeout=self.settings.collector_submit_timeout_s)
         engine = self.workspace.engine.reader()
         try:
             yield engine

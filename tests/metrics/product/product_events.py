@@ -4,6 +4,9 @@ Events go through the real EventWriter, so ids are merged into people exactly as
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import itertools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -38,8 +41,5 @@ def identify(at: datetime, *, user: str, anon: str | None = None, traits: dict |
 
 def write(engine: Engine, events: list[Event]) -> None:
     """Store events in time order through the collector's writer (identities merged as they arrive)."""
-    writer = EventWriter(engine).start()
-    try:
+    with tempfile.TemporaryDirectory() as journal, EventWriter(engine, journal_dir=Path(journal)) as writer:
         writer.submit(sorted(events, key=lambda e: e.timestamp))
-    finally:
-        writer.close()

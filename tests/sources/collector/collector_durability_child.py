@@ -1,9 +1,10 @@
-"""Child process of test_collector_durability: submits events from 4 threads until killed, and writes
-one line ``ack <ids>`` to stdout after each submit returned (a single write(2) per line, so a line
-is either whole or absent when the process dies).
+"""Child process of test_collector_durability: stores events from 4 threads until killed, and writes
+one line ``ack <ids>`` to stdout after each call returned (a single write(2) per line, so a line
+is either whole or absent when the process dies). Threads 0 and 1 use ``append`` (acknowledged once in
+the synced journal, as the HTTP routes are), threads 2 and 3 ``submit`` (once in the warehouse).
 
-argv: warehouse path, run tag, DuckDB wal_autocheckpoint threshold (small values force checkpoints
-while the writer runs).
+argv: warehouse path, journal directory, run tag, DuckDB wal_autocheckpoint threshold (small values
+force checkpoints while the loader runs).
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 from growthos.sources.collector import Event, EventWriter
 from growthos.warehouse.duckdb_engine import DuckDBEngine
 
 
 def main() -> None:
-    path, tag, checkpoint = sys.argv[1:4]
+    path, journal, tag, checkpoint = sys.argv[1:5]
     engine = DuckDBEngine(path, memory_limit="256MB", threads=1)
     engine.execute(f"SET wal_autocheckpoint = '{checkpoint}'")
-    writer = EventWriter(engine).start()
+    writer = EventWriter(engine, journal_dir=Path(journal)).start()
     os.write(1, b"ready\n")
 
     def client(t: int) -> None:
@@ -38,7 +40,7 @@ def main() -> None:
             if i % 3 == 2:  # resend something already acknowledged: the dedup path runs too
                 events.append(Event(message_id=f"{tag}-{t}-{i - 1}-0", type="track", event="Tick", timestamp=now,
                                     received_at=now, anonymous_id=f"{tag}-anon-{t}"))
-            writer.submit(events, timeout=60)
+            (writer.append if t < 2 else writer.submit)(events, timeout=60)
             os.write(1, ("ack " + " ".join(ids) + "\n").encode())
 
     threads = [threading.Thread(target=client, args=(t,), daemon=True) for t in range(4)]

@@ -19,12 +19,18 @@ def warehouse(tmp_path: Path) -> Iterator[DuckDBEngine]:
 
 
 @pytest.fixture
-def start_writer(warehouse: DuckDBEngine) -> Iterator[Callable[..., EventWriter]]:
+def journal_dir(tmp_path: Path) -> Path:
+    """The collector journal beside the test's warehouse."""
+    return tmp_path / "collector-journal"
+
+
+@pytest.fixture
+def start_writer(warehouse: DuckDBEngine, journal_dir: Path) -> Iterator[Callable[..., EventWriter]]:
     """Start an EventWriter on the test's warehouse (options as keyword arguments); closed afterwards."""
     writers: list[EventWriter] = []
 
     def start(**options) -> EventWriter:
-        writer = EventWriter(warehouse, CollectorOptions(**options)).start()
+        writer = EventWriter(warehouse, CollectorOptions(**options), journal_dir=journal_dir).start()
         writers.append(writer)
         return writer
 

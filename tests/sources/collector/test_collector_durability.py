@@ -1,5 +1,6 @@
-"""A 2xx means committed to disk: kill -9 a writing process at random moments, reopen, and find every
-acknowledged event exactly once (with its identity rows, written in the same transaction)."""
+"""A 2xx means on disk: kill -9 a writing process at random moments, restart the writer on the same files
+(it loads what the journal holds beyond the warehouse's position, as a restarted server does), and find
+every acknowledged event exactly once (with its identity rows, written in the same transaction)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from growthos.sources.collector import EventWriter
 from growthos.warehouse.duckdb_engine import DuckDBEngine
 
 CHILD = Path(__file__).with_name("collector_durability_child.py")
 RUNS = 10
 
 
-def run_and_kill(path: Path, tag: str, checkpoint: str, delay: float) -> list[str]:
+def run_and_kill(path: Path, journal: Path, tag: str, checkpoint: str, delay: float) -> list[str]:
     """Start a writing child, SIGKILL it ``delay`` s after it is ready; the ids it acknowledged."""
-    proc = subprocess.Popen([sys.executable, str(CHILD), str(path), tag, checkpoint],
+    proc = subprocess.Popen([sys.executable, str(CHILD), str(path), str(journal), tag, checkpoint],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         ready = proc.stdout.readline()
@@ -45,18 +47,20 @@ def run_and_kill(path: Path, tag: str, checkpoint: str, delay: float) -> list[st
 
 def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
     path = tmp_path / "warehouse.duckdb"
+    journal = tmp_path / "collector-journal"
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     acked: list[str] = []
     per_run = []
     for run in range(RUNS):
         checkpoint = "64KB" if run % 2 else "16MB"
-        got = run_and_kill(path, f"r{run}", checkpoint, delay=rng.uniform(0.05, 0.6))
+        got = run_and_kill(path, journal, f"r{run}", checkpoint, delay=rng.uniform(0.05, 0.6))
         per_run.append(len(got))
         acked.extend(got)
 
-        engine = DuckDBEngine(path, memory_limit="256MB")  # replays the write-ahead log
+        engine = DuckDBEngine(path, memory_limit="256MB")  # replays DuckDB's write-ahead log
         try:
+            EventWriter(engine, journal_dir=journal).start().close()  # loads the journal's backlog
             engine.register("acked", pa.table({"id": acked}))
             wrong = engine.query(
                 "SELECT a.id, count(e.message_id) AS n FROM acked a LEFT JOIN events e ON e.message_id = a.id "

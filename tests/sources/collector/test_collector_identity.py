@@ -79,7 +79,7 @@ def test_merges_inside_one_commit_equal_merges_across_commits(start_writer, ware
     start_writer().submit(events)
     one_commit = people(reader)
     other = DuckDBEngine(tmp_path / "other.duckdb")
-    with EventWriter(other) as writer:
+    with EventWriter(other, journal_dir=tmp_path / "other-journal") as writer:
         for event in events:
             writer.submit([event])
     one_by_one = people(other)
@@ -133,12 +133,12 @@ def test_people_counted_by_period_and_event(start_writer, reader) -> None:
     assert reader.query("SELECT count(DISTINCT distinct_id) AS n FROM events").column("n")[0].as_py() == 4
 
 
-def test_a_restarted_writer_links_ids_stored_before(warehouse, reader) -> None:
+def test_a_restarted_writer_links_ids_stored_before(warehouse, reader, journal_dir) -> None:
     from growthos.sources.collector import EventWriter
 
-    with EventWriter(warehouse) as writer:
+    with EventWriter(warehouse, journal_dir=journal_dir) as writer:
         writer.submit([identify("i1", "A", "U1"), track("t1", anon="B")])
-    with EventWriter(warehouse) as writer:  # starts from the stored ids
+    with EventWriter(warehouse, journal_dir=journal_dir) as writer:  # starts from the stored ids
         writer.submit([identify("i2", "B", "U1"), track("t2", anon="C")])
     assert people(reader) == {"U1": ["A", "B", "U1"], "C": ["C"]}
 

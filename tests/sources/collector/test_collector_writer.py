@@ -13,7 +13,6 @@ from growthos.core.errors import InvalidInput
 from growthos.sources.collector import (
     EventWriter,
     Overloaded,
-    WriteFailed,
     WriterClosed,
     WriteResult,
     WriteTimeout,
@@ -192,26 +191,35 @@ def test_a_timed_out_submit_still_commits_and_its_retry_is_a_duplicate(start_wri
     assert stored_ids(reader) == ["slow"]
 
 
-def test_a_failing_submission_does_not_sink_its_group(start_writer, reader) -> None:
+def test_a_submission_missing_a_required_value_is_refused_before_the_journal(start_writer, reader) -> None:
     writer = start_writer()
-    gate = Gate(writer)
-    results: list = []
-    good = submit_in_thread(writer, [track("good", user="u")], results)
-    wait_queued(writer, 1)
-    bad = submit_in_thread(writer, [message(None, "bad", user="u")], results)  # type NOT NULL
-    wait_queued(writer, 2)
-    gate.open()
-    good.join(5)
-    bad.join(5)
-    assert results[0] == WriteResult(1, 0)
-    assert isinstance(results[1], WriteFailed) and results[1].status == 503
-    assert stored_ids(reader) == ["good"]
-    assert writer.stats().failed_transactions == 1
+    with pytest.raises(InvalidInput) as info:
+        writer.submit([track("fine", user="u"), message(None, "bad", user="u")])  # type NOT NULL
+    assert info.value.field == "events[1].type"
+    assert writer.stats().submits == 0
     assert writer.submit([track("after", user="u")]) == WriteResult(1, 0)
+    assert stored_ids(reader) == ["after"]
 
 
-def test_closed_writer_refuses_and_close_drains_the_queue(warehouse, reader) -> None:
-    writer = EventWriter(warehouse)
+def test_a_failed_load_is_retried_and_loses_nothing(start_writer, warehouse, reader) -> None:
+    """Acknowledged events stay in the journal while the warehouse refuses them, and load once it accepts."""
+    writer = start_writer()
+    writer.submit([track("before", user="u")])
+    warehouse.execute("ALTER TABLE events RENAME TO events_away")
+    position = writer.append([track("during", user="u")])
+    assert position > 0
+    with pytest.raises(WriteTimeout):
+        writer.submit([track("during-2", user="u")], timeout=0.3)
+    assert writer.stats().failed_transactions >= 1
+    assert not writer.flush(timeout=0.1)
+    warehouse.execute("ALTER TABLE events_away RENAME TO events")
+    assert writer.flush(timeout=10)
+    assert stored_ids(reader) == ["before", "during", "during-2"]
+    assert writer.stats().queued_events == 0
+
+
+def test_closed_writer_refuses_and_close_drains_the_queue(warehouse, reader, journal_dir) -> None:
+    writer = EventWriter(warehouse, journal_dir=journal_dir)
     with pytest.raises(WriterClosed):
         writer.submit([track("m", user="u")])
     writer.start()
@@ -237,10 +245,10 @@ def test_oversized_submit_and_empty_submit(start_writer) -> None:
         writer.submit([track(f"m{i}", user="u") for i in range(11)])
 
 
-def test_restart_continues_the_sequence(warehouse, reader) -> None:
-    with EventWriter(warehouse) as writer:
+def test_restart_continues_the_sequence(warehouse, reader, journal_dir) -> None:
+    with EventWriter(warehouse, journal_dir=journal_dir) as writer:
         writer.submit([track("a", user="u"), track("b", user="u")])
-    with EventWriter(warehouse) as writer:
+    with EventWriter(warehouse, journal_dir=journal_dir) as writer:
         writer.submit([track("c", user="u"), track("a", user="u")])
     rows = reader.query("SELECT message_id, ingest_seq FROM events ORDER BY ingest_seq").to_pylist()
     assert [(r["message_id"], r["ingest_seq"]) for r in rows] == [("a", 1), ("b", 2), ("c", 3)]

@@ -332,7 +332,7 @@ def test_all_batches_stored_by_the_event_writer_give_the_people_the_generator_cr
     msgs = [m for b in batches for m in b["batch"]]
     engine = DuckDBEngine(tmp_path / "warehouse.duckdb", memory_limit="512MB")
     try:
-        with EventWriter(engine, CollectorOptions()) as writer:
+        with EventWriter(engine, CollectorOptions(), journal_dir=tmp_path / "journal") as writer:
             for body in batches:
                 received = datetime.fromisoformat(body["sentAt"].replace("Z", "+00:00"))
                 result = writer.submit(parse_segment("batch", body, received_at=received).events)

@@ -2,7 +2,9 @@
 (``POST /api/analytics/events``, ``POST /api/analytics/conversions``), and what was collected lately
 (``GET /api/analytics/events``).
 
-Every route answers only after its events are committed to disk (``EventWriter.submit``). Segment SDKs
+Segment routes answer once their events are synced to disk in the collector's journal (``EventWriter.append``;
+the warehouse loads them moments later and reads wait for that); the app routes once their event is in
+the warehouse (``EventWriter.submit``: they report whether it was a duplicate). Segment SDKs
 retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400 naming the field, oversized
 ones 413, and a full queue or a failed commit 503 with Retry-After (a retry is deduplicated by
 ``messageId``)."""
@@ -118,7 +120,7 @@ def _segment_route(kind: str) -> Callable[..., Any]:
 
         def ingest() -> None:
             parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
-            server_state(request).collector.submit(parsed.events)
+            server_state(request).collector.append(parsed.events)
 
         await run_in_threadpool(ingest)
         return JSONResponse({"success": True})

@@ -19,21 +19,24 @@ class CollectorOptions:
     """Largest batch request body, uncompressed (Segment: 500 KB)."""
     max_batch_messages: int = 2500
     """Most messages in one batch (Segment: 2,500)."""
-    max_queue_events: int = 20_000
-    """Events waiting for the writer; a submit that does not fit is refused with ``Overloaded`` (503)."""
+    max_queue_events: int = 500_000
+    """Events acknowledged or queued but not yet in the warehouse (the journal holds them, ~700 bytes
+    each); a submission that does not fit is refused with ``Overloaded`` (503)."""
     max_commit_events: int = 5_000
-    """Events appended in one transaction at most (whole submissions; one larger submission goes alone)."""
+    """Events acknowledged by one journal sync at most (whole submissions; a larger one goes alone)."""
+    max_load_bytes: int = 16 * 1024 * 1024
+    """Journal bytes loaded into the warehouse in one transaction at most (~24,000 events)."""
     commit_linger_s: float = 0.010
-    """Longest wait for more submissions before a commit (see ``EventWriter``); 0 never waits."""
+    """Longest wait for more submissions before a journal sync (see ``EventWriter``); 0 never waits."""
     submit_timeout_s: float = 10.0
-    """How long a request waits for its commit before answering ``WriteTimeout`` (503)."""
+    """How long a request waits for its events to be stored before answering ``WriteTimeout`` (503)."""
     retry_after_s: float = 1.0
     """Retry-After given with 503 answers."""
 
     def __post_init__(self) -> None:
         if self.max_queue_events < self.max_batch_messages:
             raise ValueError("max_queue_events must hold at least one full batch (max_batch_messages)")
-        if min(self.max_message_bytes, self.max_batch_bytes, self.max_commit_events) <= 0:
+        if min(self.max_message_bytes, self.max_batch_bytes, self.max_commit_events, self.max_load_bytes) <= 0:
             raise ValueError("collector limits must be positive")
         if self.commit_linger_s < 0:
             raise ValueError("commit_linger_s must not be negative")

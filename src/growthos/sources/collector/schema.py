@@ -21,6 +21,7 @@ from growthos.warehouse.engine import Engine
 EVENTS = "events"
 IDENTITY_MAP = "identity_map"
 EVENTS_PEOPLE = "events_people"
+JOURNAL_STATE = "collector_journal"
 
 _EVENTS_COLUMNS_SQL = """
     message_key BLOB PRIMARY KEY,
@@ -95,10 +96,17 @@ def events_ddl(table: str = EVENTS) -> str:
 
 
 def ensure_events_tables(engine: Engine) -> None:
-    """Create ``events``, ``identity_map`` and the ``events_people`` view where missing."""
+    """Create ``events``, ``identity_map``, ``collector_journal`` and the ``events_people`` view where missing."""
     engine.execute(events_ddl())
     engine.execute(IDENTITY_DDL)
     engine.execute(EVENTS_PEOPLE_DDL)
+    engine.execute(f"CREATE TABLE IF NOT EXISTS {JOURNAL_STATE} (position BIGINT NOT NULL)")
+    engine.execute(f"INSERT INTO {JOURNAL_STATE} SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM {JOURNAL_STATE})")
+
+
+def loaded_position(engine: Engine) -> int:
+    """The collector journal's position loaded into ``events`` (committed with the events it covers)."""
+    return int(engine.query(f"SELECT max(position) AS p FROM {JOURNAL_STATE}").column("p")[0].as_py())
 
 
 def compact_events(engine: Engine) -> int:

@@ -1,97 +1,95 @@
-"""The one writer of collected events: group commit on a single thread.
+"""The one writer of collected events: a synced journal for acknowledgements, a loader for the warehouse.
 
-Request threads call :meth:`EventWriter.submit` and block. The writer thread takes everything queued
-(whole submissions, up to ``max_commit_events``), appends it to ``events`` and updates
-``identity_map`` in ONE transaction, commits, then wakes every submitter of that group with its own
-``WriteResult``. While one commit runs the next group gathers, so the number of transactions
-follows the commit cost, not the request rate. Linger: a commit costs several ms whatever its size,
-so before taking a group the writer waits (at most ``commit_linger_s``, 10 ms) until as many
-submissions are queued as there were submitters last time (the last group plus what arrived during
-its commit); a lone client never waits. With 4 clients posting 100 events each, groups went from ~200
-to ~385 events and acknowledged events/s rose 20% (bench/collector.py, two A/B pairs).
+Two stages, each on its own thread:
 
-Where the time goes: each submitter encodes its own batch into Arrow columns on its thread (the
-parser's ``EventBatch`` already holds storage rows: no per-event work here); the writer thread joins
-the submissions' tables, adds ``ingest_seq`` and runs ``INSERT ... SELECT ... ORDER BY distinct_id``
-(DuckDB sorts each commit by person), the identity statements and COMMIT, mostly inside DuckDB with
-the GIL released. Times are naive UTC datetimes in the rows (pyarrow converts aware ones 12x slower)
-and JSON columns arrive as Arrow JSON extension arrays, which DuckDB stores without parsing again.
-Profile of the writer thread under the HTTP bench (py-spy, 10,000 visitors, identity churn high):
-identity statements ~40% (lookup of stored ids, relabel UPDATE, insert of new ids), the events
-INSERT ~20%, COMMIT ~14%, registering the Arrow views ~12%.
+1. **Journal** (acknowledgement). Request threads encode their batch into Arrow columns and an Arrow
+   IPC record-batch message on their own thread, then queue it. The journal thread takes everything
+   queued (whole submissions, up to ``max_commit_events``), appends the frames to the journal
+   (journal.py) and syncs it once (``fdatasync``) for the group, then wakes the group's submitters:
+   :meth:`EventWriter.append` returns here — the batch is on disk and survives ``kill -9`` or power
+   loss. Linger: before taking a group the thread waits (at most ``commit_linger_s``) until as many
+   submissions are queued as there were submitters last time; a lone client never waits.
+2. **Loader** (the warehouse). The loader thread reads the journal from the position the warehouse
+   has loaded up to, joins the frames' tables, and in ONE DuckDB transaction appends them to
+   ``events`` (sorted by person, see schema.py), updates ``identity_map`` and records the new journal
+   position in ``collector_journal``. It takes whatever the journal holds (up to ``max_load_bytes``),
+   so its batches grow with the load and its fixed costs (statements, COMMIT) are spread over
+   thousands of events. :meth:`EventWriter.submit` returns here, with the events' ``WriteResult``.
+   A failed load is retried with backoff: its events are acknowledged and are never dropped.
 
-Durability: ``submit`` returns only after DuckDB's COMMIT returned, and DuckDB's COMMIT appends the
-transaction to the write-ahead log (``<db>.wal``) and syncs it before returning (``fsync_mode =
-STANDARD``, the default; strace of a submit shows exactly one write(2) and one fdatasync(2) on the
-.wal between the submit and its acknowledgement). A process killed afterwards finds the rows when the
-database is reopened and the log replayed: tests/sources/collector/test_collector_durability.py kills
-a writing child with SIGKILL at random moments (some during checkpoints) and finds every acknowledged
-event exactly once, with its identity rows.
+Why two stages: a DuckDB commit of a few hundred events cost ~40 ms (identity statements, the events
+INSERT, COMMIT, each with ~1 ms fixed cost) and bounded ingestion at ~12,000 events/s; appending to a
+file and syncing it costs well under a millisecond whatever the batch (bench/collector.py).
 
-Back-pressure: at most ``max_queue_events`` events wait; a submit that does not fit raises
-``Overloaded`` (503, Retry-After) at once instead of growing memory.
+Exactly once: the journal position is committed with the events it covers, so after a crash the
+loader resumes right after the last loaded frame (tests/sources/collector/test_collector_durability.py
+kills a writing process at random moments). Events are unique on ``message_key`` anyway: inside a
+load the first occurrence wins; against the table the loader first tries a plain INSERT (checked by
+the primary-key index) and only when that meets a stored key (a client retry) redoes the transaction
+with an anti-join ... RETURNING (5-20x slower per batch, so only when needed).
 
-Dedup: events are unique on ``message_key``; inside a group the first occurrence wins. Against the
-table the writer first tries a plain INSERT, which the primary-key index checks row by row, and only
-when that meets a stored key (a client retry) redoes the transaction with an anti-join ... RETURNING.
-Measured per batch of 100 rows inserted into the events table (median of 31, 2 cores):
+Back-pressure: at most ``max_queue_events`` events are acknowledged or queued but not yet loaded; a
+submission that does not fit is refused with ``Overloaded`` (503, Retry-After) at once.
 
-====================  ============  ============
-                      1.04M rows    5M rows
-====================  ============  ============
-plain INSERT (PK)     3.3 ms        5.9 ms
-anti-join             17 ms         61-115 ms
-INSERT OR IGNORE      22 ms         76-154 ms
-====================  ============  ============
-
-so the anti-join beats INSERT OR IGNORE, and the plain insert beats both by 5-20x when, as usual,
-nothing is a duplicate. The primary key stays as the guarantee.
+Readers that must see every acknowledged event call :meth:`EventWriter.flush` first (it returns at
+once when the loader has caught up).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from growthos.core.errors import GrowthOSError, InvalidInput, WarehouseError
+from growthos.core.errors import InvalidInput, WarehouseError
 from growthos.sources.collector.arrow_view import registered
 from growthos.sources.collector.errors import Overloaded, WriteFailed, WriterClosed, WriteTimeout
 from growthos.sources.collector.event import Event, EventBatch
 from growthos.sources.collector.identity import IdentityCache, IdentityChanges, apply_identity_records
+from growthos.sources.collector.journal import Journal
 from growthos.sources.collector.options import CollectorOptions
-from growthos.sources.collector.schema import ARROW_SCHEMA, EVENTS, compact_events, ensure_events_tables
+from growthos.sources.collector.schema import (
+    ARROW_SCHEMA,
+    EVENTS,
+    JOURNAL_STATE,
+    compact_events,
+    ensure_events_tables,
+    loaded_position,
+)
 from growthos.warehouse.engine import Engine
 
 log = logging.getLogger("growthos.collector")
 
 _BATCH_VIEW = "__collector_batch"
 _COLS = ", ".join(f'"{c}"' for c in ARROW_SCHEMA.names)
-_CLUSTERED = 'ORDER BY distinct_id, "timestamp", ingest_seq'  # each commit's rows sorted by person (schema.py)
+_CLUSTERED = 'ORDER BY distinct_id, "timestamp", ingest_seq'  # each load's rows sorted by person (schema.py)
 _INSERT = f"INSERT INTO {EVENTS} ({_COLS}) SELECT {_COLS} FROM {_BATCH_VIEW} {_CLUSTERED}"
 _INSERT_NEW = (
     f"INSERT INTO {EVENTS} ({_COLS}) SELECT {_COLS} FROM {_BATCH_VIEW} b "
     f"WHERE NOT EXISTS (SELECT 1 FROM {EVENTS} e WHERE e.message_key = b.message_key) {_CLUSTERED} "
     "RETURNING message_key"
 )
+_SET_POSITION = f"UPDATE {JOURNAL_STATE} SET position = ?"
 # Rows' JSON columns reach DuckDB typed as Arrow's JSON extension type: DuckDB then takes them as JSON
 # without parsing them again (they were written by orjson or json, so they are valid JSON).
 _JSON_COLUMNS = frozenset({"properties", "context", "traits", "extra"})
 _BATCH_SCHEMA = pa.schema([pa.field(f.name, pa.json_()) if f.name in _JSON_COLUMNS else f for f in ARROW_SCHEMA])
-_ROW_TYPES = [f.type for f in ARROW_SCHEMA][:-1]  # the rows' columns; ingest_seq is added by the writer
+_ROW_TYPES = [f.type for f in ARROW_SCHEMA][:-1]  # the rows' columns; ingest_seq is added by the loader
 _JSON_AT = frozenset(i for i, f in enumerate(ARROW_SCHEMA) if f.name in _JSON_COLUMNS)
 _ROWS_SCHEMA = _BATCH_SCHEMA.remove(_BATCH_SCHEMA.get_field_index("ingest_seq"))
-_TYPE, _USER, _ANON, _PREVIOUS = (ARROW_SCHEMA.names.index(c) for c in ("type", "user_id", "anonymous_id",
-                                                                          "previous_id"))
-_IDENTITY_COLUMNS = (_TYPE, _USER, _ANON, _PREVIOUS)
+_REQUIRED = ("message_id", "type", "distinct_id", "timestamp", "received_at", "source")  # NOT NULL columns
+_IDENTITY_COLUMNS = ("type", "user_id", "anonymous_id", "previous_id")
+_RETRY_DELAYS = (0.05, 0.2, 1.0, 5.0)  # a failed load waits this long before the next try (the last repeats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,107 +97,147 @@ class WriteResult:
     accepted: int
     """Events newly stored."""
     duplicates: int
-    """Events already stored (same messageId), or repeated earlier in the same commit; acknowledged too."""
+    """Events already stored (same messageId), or repeated earlier in the same load; acknowledged too."""
 
 
 @dataclass(frozen=True, slots=True)
 class WriterStats:
     submits: int
+    """Submissions accepted into the queue."""
     events: int
+    """Events in them."""
     accepted: int
+    """Events newly stored in the warehouse."""
     duplicates: int
+    """Events found stored already (or repeated in one load)."""
+    journal_syncs: int
+    """Journal appends (one fdatasync each), i.e. acknowledgement groups."""
+    largest_sync: int
+    """Most events acknowledged by one sync."""
     transactions: int
-    """Committed transactions (group commits)."""
+    """Committed warehouse loads."""
     failed_transactions: int
+    """Loads that failed and were retried."""
     slow_dedup_transactions: int
-    """Transactions redone with the anti-join because a message was already stored."""
+    """Loads redone with the anti-join because a message was already stored."""
     largest_commit: int
+    """Most events in one load."""
     overloaded: int
+    """Submissions refused because the backlog was full."""
     queued_events: int
+    """Events acknowledged or queued but not yet in the warehouse."""
     identity_merges: int
+    """People merged by identify/alias."""
     identity_refused: int
+    """Merges refused (two known users)."""
 
 
 class _Submission:
-    __slots__ = ("events", "rows", "columns", "table", "done", "result", "error")
+    __slots__ = ("table", "payload", "size", "end", "durable", "want_result", "result", "error")
 
-    def __init__(self, events: Sequence[Event]) -> None:
-        self.events = events
-        # Work done here, on the caller's thread, so the writer thread spends its time in DuckDB (which
-        # releases the GIL) while request threads convert: the parser's batches are rows already, other
-        # events are encoded; then the Arrow columns (without ingest_seq, assigned at commit).
-        self.rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
-        self.columns = list(zip(*self.rows, strict=True))
-        self.table = _arrow_rows(self.columns) if self.rows else None
+    def __init__(self, events: Sequence[Event], *, want_result: bool) -> None:
+        # Work done here, on the caller's thread: the parser's batches are rows already, other events
+        # are encoded; then the Arrow columns (without ingest_seq, assigned at load) and their IPC bytes.
+        rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
+        self.size = len(rows)
+        self.table = _arrow_rows(list(zip(*rows, strict=True))) if rows else None
+        if self.table is not None:
+            _check_required(self.table)
+        self.payload = _serialize(self.table) if self.table is not None else b""
+        self.end = -1
+        """Journal position after this submission's frame, once journaled."""
+        self.durable = threading.Event()
+        self.want_result = want_result
+        self.result: WriteResult | None = None
+        self.error: BaseException | None = None
+
+
+class _Task:
+    """Work run alone on the loader thread (compaction, maintenance)."""
+
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[Engine], Any]) -> None:
+        self.fn = fn
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
 
 
-class _Task(_Submission):
-    """Work run alone on the writer thread (compaction)."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[[Engine], Any]) -> None:
-        super().__init__(())
-        self.fn = fn
-
-
 class EventWriter:
-    """Group-committing writer of events; ``start()`` it once, ``close()`` it at shutdown.
+    """Journal-then-load writer of events; ``start()`` it once, ``close()`` it at shutdown.
 
-    It writes through its own connection (``engine.reader()``: a cursor on the same DuckDB
-    database), used by its thread only."""
+    ``journal_dir`` holds the journal (keep it beside the warehouse: they belong together). The loader
+    writes through its own connection (``engine.reader()``: a cursor on the same DuckDB database)."""
 
-    def __init__(self, engine: Engine, options: CollectorOptions | None = None, *,
+    def __init__(self, engine: Engine, options: CollectorOptions | None = None, *, journal_dir: Path,
                  thread_name: str = "growthos-collector") -> None:
         self._source_engine = engine
         self.options = options or CollectorOptions()
         self._thread_name = thread_name
+        self._journal = Journal(journal_dir)
         self._engine: Engine | None = None
         self._cond = threading.Condition()
-        self._queue: deque[_Submission] = deque()
-        self._queued_events = 0
-        self._running = False
-        self._thread: threading.Thread | None = None
+        self._queue: deque[_Submission] = deque()  # waiting for the journal
+        self._tasks: deque[_Task] = deque()
+        self._waiting: dict[int, _Submission] = {}  # journal end -> submission waiting for its load
+        self._backlog: deque[tuple[int, int]] = deque()  # (journal end, events) acknowledged, not loaded
+        self._pending_events = 0  # queued + acknowledged, not loaded
+        self._loaded = 0  # journal position loaded into the warehouse
+        self._durable = 0  # journal position synced, its submitters registered (the loader reads up to here)
+        self._accepting = False
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
         self._next_seq = 1
         self._identities = IdentityCache()
         self._arrived = 0  # submissions enqueued since the last take
-        self._expected = 0  # submitters of the last group plus those that arrived during its commit
+        self._expected = 0  # submitters of the last group plus those that arrived during its sync
         self._counts = dict.fromkeys(
-            ("submits", "events", "accepted", "duplicates", "transactions", "failed_transactions",
-             "slow_dedup_transactions", "largest_commit", "overloaded", "identity_merges", "identity_refused"), 0)
+            ("submits", "events", "accepted", "duplicates", "journal_syncs", "largest_sync", "transactions",
+             "failed_transactions", "slow_dedup_transactions", "largest_commit", "overloaded", "identity_merges",
+             "identity_refused"), 0)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> EventWriter:
         with self._cond:
-            if self._running:
+            if self._accepting:
                 return self
             _warm_up()
             self._engine = self._source_engine.reader()
             ensure_events_tables(self._engine)
+            self._loaded = loaded_position(self._engine)
+            self._journal.open(self._loaded)
+            self._durable = self._journal.end  # a backlog left by a crash is loaded first
             seq = self._engine.query(f"SELECT coalesce(max(ingest_seq), 0) + 1 AS s FROM {EVENTS}")
             self._next_seq = int(seq.column("s")[0].as_py())
             self._identities.load(self._engine)
-            self._running = True
-            self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
-            self._thread.start()
+            self._accepting, self._stopping = True, False
+            self._threads = [
+                threading.Thread(target=self._journal_loop, name=f"{self._thread_name}-journal", daemon=True),
+                threading.Thread(target=self._load_loop, name=self._thread_name, daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
         return self
 
     def close(self, timeout: float | None = None) -> None:
-        """Stop accepting, commit what is queued, stop the thread and release the connection."""
+        """Stop accepting; journal what is queued, load everything journaled, stop the threads."""
         with self._cond:
-            if not self._running:
+            if not self._accepting:
                 return
-            self._running = False
+            self._accepting = False
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self._engine is not None and (self._thread is None or not self._thread.is_alive()):
-            self._engine.close()
-            self._engine = None
+        self._threads[0].join(timeout)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._threads[1].join(timeout)
+        if not any(t.is_alive() for t in self._threads):
+            self._journal.close()
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
 
     def __enter__(self) -> EventWriter:
         return self.start()
@@ -209,110 +247,191 @@ class EventWriter:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def submit(self, events: Sequence[Event], timeout: float | None = None) -> WriteResult:
-        """Store ``events`` durably; returns once they are committed (or were already stored).
+    def append(self, events: Sequence[Event], timeout: float | None = None) -> int:
+        """Store ``events`` durably in the journal; returns (the journal position after them) once they
+        are synced to disk. They reach the warehouse shortly after (see :meth:`flush`).
 
-        Raises ``Overloaded`` when the queue is full, ``WriteTimeout`` after ``timeout`` seconds
-        (default ``options.submit_timeout_s``; the events may still be committed later, and a retry
-        is deduplicated), ``WriteFailed`` when their transaction failed, ``WriterClosed`` when the
-        writer is not running — all 503 with ``retry_after``."""
+        Raises ``InvalidInput`` (a value of the wrong type, a required column missing), ``Overloaded``
+        when the backlog is full, ``WriteTimeout`` after ``timeout`` seconds (default
+        ``options.submit_timeout_s``; the events may still be stored, and a retry is deduplicated),
+        ``WriteFailed`` when the journal could not be written, ``WriterClosed`` when not running."""
+        if not events:
+            with self._cond:
+                return self._durable
+        submission = self._enqueue(events, want_result=False)
+        self._wait_durable(submission, timeout)
+        return submission.end
+
+    def submit(self, events: Sequence[Event], timeout: float | None = None) -> WriteResult:
+        """Store ``events`` and return once they are in the warehouse, with how many were new.
+        Raises as :meth:`append`."""
         if not events:
             return WriteResult(0, 0)
-        if len(events) > self.options.max_queue_events:
-            raise InvalidInput(f"{len(events)} events exceed the queue ({self.options.max_queue_events})",
-                               field="events")
-        try:
-            submission = _Submission(events)
-        except (pa.ArrowException, AttributeError, TypeError, ValueError) as exc:  # a value of the wrong type
-            raise InvalidInput(f"events cannot be stored: {exc}", field="events") from None
-        self._enqueue(submission, len(events))
-        return self._wait(submission, self.options.submit_timeout_s if timeout is None else timeout)
+        limit = self.options.submit_timeout_s if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        submission = self._enqueue(events, want_result=True)
+        self._wait_durable(submission, limit)
+        with self._cond:
+            if not self._cond.wait_for(lambda: submission.result is not None, max(deadline - time.monotonic(), 0)):
+                self._waiting.pop(submission.end, None)
+                raise WriteTimeout(f"not loaded within {limit:g} s (it is journaled and will be)",
+                                   retry_after=self.options.retry_after_s)
+            return submission.result
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event acknowledged so far is in the warehouse; False if ``timeout`` passed first."""
+        with self._cond:
+            target = self._durable
+            return self._cond.wait_for(lambda: self._loaded >= target or not self._threads[1].is_alive(),
+                                       timeout)
 
     def call(self, fn: Callable[[Engine], Any], timeout: float | None = None) -> Any:
-        """Run ``fn(engine)`` on the writer thread between two commits and return its result
-        (maintenance that must not race the appends; other warehouse writes may use it too).
-        Waits as long as it takes unless ``timeout`` is given."""
+        """Run ``fn(engine)`` on the loader thread between two loads and return its result
+        (maintenance that must not race the appends). Waits as long as it takes unless ``timeout``."""
         task = _Task(fn)
-        self._enqueue(task, 0)
-        return self._wait(task, timeout)
+        with self._cond:
+            if not self._accepting:
+                raise WriterClosed("the event writer is not running", retry_after=self.options.retry_after_s)
+            self._tasks.append(task)
+            self._cond.notify_all()
+        if not task.done.wait(timeout):
+            raise WriteTimeout(f"not done within {timeout:g} s", retry_after=self.options.retry_after_s)
+        if task.error is not None:
+            raise task.error
+        return task.result
 
     def compact(self, timeout: float | None = None) -> int:
-        """Rewrite ``events`` sorted by (distinct_id, timestamp) on the writer thread (see schema.py)."""
+        """Rewrite ``events`` sorted by (distinct_id, timestamp) on the loader thread (see schema.py)."""
         return self.call(compact_events, timeout)
 
     def stats(self) -> WriterStats:
         with self._cond:
-            return WriterStats(queued_events=self._queued_events, **self._counts)
+            return WriterStats(queued_events=self._pending_events, **self._counts)
 
-    def _enqueue(self, item: _Submission, size: int) -> None:
-        retry = self.options.retry_after_s
+    def _enqueue(self, events: Sequence[Event], *, want_result: bool) -> _Submission:
+        options = self.options
+        if len(events) > options.max_queue_events:
+            raise InvalidInput(f"{len(events)} events exceed the queue ({options.max_queue_events})", field="events")
+        try:
+            submission = _Submission(events, want_result=want_result)
+        except (pa.ArrowException, AttributeError, TypeError, ValueError) as exc:  # a value of the wrong type
+            raise InvalidInput(f"events cannot be stored: {exc}", field="events") from None
         with self._cond:
-            if not self._running:
-                raise WriterClosed("the event writer is not running", retry_after=retry)
-            if size and self._queued_events + size > self.options.max_queue_events:
+            if not self._accepting:
+                raise WriterClosed("the event writer is not running", retry_after=options.retry_after_s)
+            if self._pending_events + submission.size > options.max_queue_events:
                 self._counts["overloaded"] += 1
-                raise Overloaded(
-                    f"{self._queued_events} events are waiting to be written; try again shortly", retry_after=retry
-                )
-            self._queue.append(item)
-            self._queued_events += size
+                raise Overloaded(f"{self._pending_events} events are waiting to be stored; try again shortly",
+                                 retry_after=options.retry_after_s)
+            self._queue.append(submission)
+            self._pending_events += submission.size
             self._arrived += 1
-            if size:
-                self._counts["submits"] += 1
-                self._counts["events"] += size
-            self._cond.notify()
+            self._counts["submits"] += 1
+            self._counts["events"] += submission.size
+            self._cond.notify_all()
+        return submission
 
-    def _wait(self, item: _Submission, limit: float | None) -> Any:
-        """The item's result once done; ``limit`` None waits as long as it takes."""
-        if not item.done.wait(limit):
-            raise WriteTimeout(f"not done within {limit:g} s", retry_after=self.options.retry_after_s)
-        if item.error is not None:
-            raise item.error
-        return item.result
+    def _wait_durable(self, submission: _Submission, timeout: float | None) -> None:
+        limit = self.options.submit_timeout_s if timeout is None else timeout
+        if not submission.durable.wait(limit):
+            raise WriteTimeout(f"not journaled within {limit:g} s", retry_after=self.options.retry_after_s)
+        if submission.error is not None:
+            raise submission.error
 
-    # -- the writer thread -----------------------------------------------------------------------
+    # -- stage 1: the journal thread ----------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _journal_loop(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and self._running:
-                    self._cond.wait()
+                self._cond.wait_for(lambda: self._queue or not self._accepting)
                 if not self._queue:
                     return
                 self._linger()
                 group = self._take()
                 self._expected = len(group)
                 self._arrived = 0
-            if isinstance(group[0], _Task):
-                self._run_task(group[0])
-            else:
-                self._commit(group)
+            self._sync(group)
 
     def _linger(self) -> None:
         """Wait up to ``commit_linger_s`` (the lock is released meanwhile) until as many submissions are
         queued as there were submitters last time: those of the last group plus those that arrived
-        while it committed. Clients just acknowledged usually send their next batch within a few ms,
-        and one commit of everyone's batches costs far less than two (fixed cost of several ms)."""
+        while it synced. Clients just acknowledged usually send their next batch within a few ms."""
         expected = self._expected + self._arrived
         linger = self.options.commit_linger_s
-        if linger <= 0 or len(self._queue) >= expected or isinstance(self._queue[0], _Task):
+        if linger <= 0 or len(self._queue) >= expected:
             return
-        self._cond.wait_for(lambda: len(self._queue) >= expected or not self._running, timeout=linger)
+        self._cond.wait_for(lambda: len(self._queue) >= expected or not self._accepting, timeout=linger)
 
     def _take(self) -> list[_Submission]:
-        """Whole submissions up to max_commit_events (at least one); a task goes alone."""
-        first = self._queue.popleft()
-        group = [first]
-        if not isinstance(first, _Task):
-            size = len(first.events)
-            while self._queue and not isinstance(self._queue[0], _Task):
-                nxt = len(self._queue[0].events)
-                if size + nxt > self.options.max_commit_events:
-                    break
-                group.append(self._queue.popleft())
-                size += nxt
-        self._queued_events -= sum(len(s.events) for s in group)
+        """Whole submissions up to max_commit_events (at least one)."""
+        group = [self._queue.popleft()]
+        size = group[0].size
+        while self._queue and size + self._queue[0].size <= self.options.max_commit_events:
+            size += self._queue[0].size
+            group.append(self._queue.popleft())
         return group
+
+    def _sync(self, group: list[_Submission]) -> None:
+        try:
+            ends = self._journal.append([s.payload for s in group])
+        except Exception as exc:
+            log.exception("collector journal append failed")
+            error = WriteFailed(f"events not stored: {exc}", retry_after=self.options.retry_after_s)
+            with self._cond:
+                self._pending_events -= sum(s.size for s in group)
+            for submission in group:
+                submission.error = error
+                submission.durable.set()
+            return
+        with self._cond:
+            c = self._counts
+            c["journal_syncs"] += 1
+            c["largest_sync"] = max(c["largest_sync"], sum(s.size for s in group))
+            for submission, end in zip(group, ends, strict=True):
+                submission.end = end
+                self._backlog.append((end, submission.size))
+                if submission.want_result:
+                    self._waiting[end] = submission
+            self._durable = ends[-1]
+            self._cond.notify_all()
+        for submission in group:
+            submission.table = None  # the loader reads the journal
+            submission.durable.set()
+
+    # -- stage 2: the loader thread -----------------------------------------------------------------
+
+    def _load_loop(self) -> None:
+        failures = 0
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._tasks or self._loaded < self._durable or self._stopping)
+                task = self._tasks.popleft() if self._tasks else None
+                if task is None and self._loaded >= self._durable:
+                    if self._stopping:
+                        self._fail_tasks()
+                        return
+                    continue
+            if task is not None:
+                self._run_task(task)
+                continue
+            try:
+                self._load_next()
+                failures = 0
+            except Exception:
+                log.exception("collector load failed; retrying (the events are safe in the journal)")
+                with self._cond:
+                    self._counts["failed_transactions"] += 1
+                    if self._stopping and failures >= len(_RETRY_DELAYS):  # the next start loads them
+                        self._fail_tasks()
+                        return
+                time.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
+                failures += 1
+
+    def _fail_tasks(self) -> None:
+        for task in self._tasks:
+            task.error = WriterClosed("the event writer stopped", retry_after=self.options.retry_after_s)
+            task.done.set()
+        self._tasks.clear()
 
     def _run_task(self, task: _Task) -> None:
         try:
@@ -326,69 +445,70 @@ class EventWriter:
             self._identities = IdentityCache()
         task.done.set()
 
-    def _commit(self, group: list[_Submission]) -> None:
-        try:
-            results, identity, slow = self._write(group)
-        except Exception as exc:
-            if len(group) > 1:  # isolate the culprit: the others may be fine on their own
-                for submission in group:
-                    self._commit([submission])
-                return
-            log.exception("collector transaction failed")
-            reason = exc.message if isinstance(exc, GrowthOSError) else str(exc)
-            error = WriteFailed(f"events not stored: {reason}", retry_after=self.options.retry_after_s)
-            error.__cause__ = exc
-            with self._cond:
-                self._counts["failed_transactions"] += 1
-            group[0].error = error
-            group[0].done.set()
-            return
+    def _load_next(self) -> None:
         with self._cond:
+            until = self._durable
+        payloads, ends = self._journal.read(self._loaded, self.options.max_load_bytes, until)
+        tables = [_deserialize(p) for p in payloads]
+        with self._cond:
+            wanted = any(end in self._waiting for end in ends)
+        results, identity, slow = self._load(tables, ends[-1], per_frame=wanted)
+        rows = sum(t.num_rows for t in tables)
+        with self._cond:
+            self._loaded = ends[-1]
+            while self._backlog and self._backlog[0][0] <= self._loaded:
+                self._pending_events -= self._backlog.popleft()[1]
             c = self._counts
             c["transactions"] += 1
             c["slow_dedup_transactions"] += slow
-            c["largest_commit"] = max(c["largest_commit"], sum(len(s.events) for s in group))
-            c["accepted"] += sum(r.accepted for r in results)
-            c["duplicates"] += sum(r.duplicates for r in results)
+            c["largest_commit"] = max(c["largest_commit"], rows)
+            accepted = sum(r.accepted for r in results) if results else rows
+            c["accepted"] += accepted
+            c["duplicates"] += rows - accepted
             c["identity_merges"] += identity.merges
             c["identity_refused"] += identity.refused
-        for submission, result in zip(group, results, strict=True):
-            submission.result = result
-            submission.done.set()
+            for end, result in zip(ends, results or [], strict=False):
+                submission = self._waiting.pop(end, None)
+                if submission is not None:
+                    submission.result = result
+            self._cond.notify_all()
+        self._journal.release(self._loaded)
 
-    def _write(self, group: list[_Submission]) -> tuple[list[WriteResult], IdentityChanges, bool]:
+    def _load(self, tables: list[pa.Table], position: int, *, per_frame: bool
+              ) -> tuple[list[WriteResult] | None, IdentityChanges, bool]:
+        """Append the frames' events in one transaction that also records ``position``; with
+        ``per_frame`` (or whenever a duplicate turns up) each frame's WriteResult."""
         engine = self._engine
         assert engine is not None
-        rows = group[0].rows if len(group) == 1 else [row for s in group for row in s.rows]
-        keys = [row[0] for row in rows]
-        repeated = len(set(keys)) != len(keys)
-        owner: dict[bytes, int] = {}
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        keys = table.column("message_key").to_pylist()
+        frame_of = np.repeat(np.arange(len(tables)), [t.num_rows for t in tables])
+        unique = len(set(keys)) == len(keys)
+        if not unique:  # inside the load the first occurrence wins
+            first: dict[bytes, int] = {}
+            for i, key in enumerate(keys):
+                first.setdefault(key, i)
+            keep = np.zeros(len(keys), dtype=bool)
+            keep[list(first.values())] = True
+            table = table.filter(pa.array(keep))
+            kept_frames = frame_of[keep]
+            keys = [keys[i] for i in np.flatnonzero(keep)]
+        else:
+            kept_frames = frame_of
         first_seq = self._next_seq
-        if repeated:  # inside the group the first occurrence wins
-            rows = []
-            for index, submission in enumerate(group):
-                for row in submission.rows:
-                    if row[0] not in owner:
-                        owner[row[0]] = index
-                        rows.append(row)
-            keys = [row[0] for row in rows]
-            columns = list(zip(*rows, strict=True))
-            identity_columns = [columns[i] for i in _IDENTITY_COLUMNS]
-            table = _arrow_rows(columns)
-        else:  # the submissions' own columns and tables, joined
-            identity_columns = [list(chain.from_iterable(s.columns[i] for s in group)) for i in _IDENTITY_COLUMNS]
-            table = pa.concat_tables([s.table for s in group]) if len(group) > 1 else group[0].table
-        seqs = pa.array(np.arange(first_seq, first_seq + len(rows), dtype=np.int64))
+        identity_columns = [table.column(c).to_pylist() for c in _IDENTITY_COLUMNS]
+        seqs = pa.array(np.arange(first_seq, first_seq + table.num_rows, dtype=np.int64))
         table = table.append_column(_BATCH_SCHEMA.field("ingest_seq"), seqs)
         records = self._identities.unsettled(first_seq, *identity_columns)
 
         slow = False
+        stored_mask = None
         with registered(engine, _BATCH_VIEW, table):
             try:
                 with engine.transaction():
                     engine.execute(_INSERT)
                     identity = apply_identity_records(engine, records, self._identities)
-                stored = None
+                    engine.execute(_SET_POSITION, [position])
             except WarehouseError as exc:
                 if not _is_duplicate_key(exc):
                     raise
@@ -397,23 +517,36 @@ class EventWriter:
                     stored = set(engine.query(_INSERT_NEW).column("message_key").to_pylist())
                     records = [r for r in records if keys[r.seq - first_seq] in stored]
                     identity = apply_identity_records(engine, records, self._identities)
-        self._next_seq = first_seq + len(rows)
+                    engine.execute(_SET_POSITION, [position])
+                stored_mask = np.fromiter((k in stored for k in keys), dtype=bool, count=len(keys))
+        self._next_seq = first_seq + table.num_rows
         self._identities.learn(records, identity.refused_links)
 
-        if stored is None and not repeated:
-            return [WriteResult(len(s.rows), 0) for s in group], identity, slow
-        if not owner:
-            owner = dict.fromkeys(keys, 0) if len(group) == 1 else {
-                row[0]: index for index, s in reversed(list(enumerate(group))) for row in s.rows}
-        results = []
-        for index, submission in enumerate(group):
-            accepted = 0
-            for row in submission.rows:  # a key counts once, for its first submitter
-                if owner.get(row[0]) == index and (stored is None or row[0] in stored):
-                    accepted += 1
-                    owner[row[0]] = -1
-            results.append(WriteResult(accepted, len(submission.rows) - accepted))
-        return results, identity, slow
+        if not (per_frame or slow or not unique):
+            return None, identity, slow
+        accepted = np.bincount(kept_frames if stored_mask is None else kept_frames[stored_mask],
+                               minlength=len(tables))
+        return ([WriteResult(int(a), t.num_rows - int(a)) for a, t in zip(accepted, tables, strict=True)],
+                identity, slow)
+
+
+def _check_required(table: pa.Table) -> None:
+    for name in _REQUIRED:
+        column = table.column(name)
+        if column.null_count:
+            index = pc.index(pc.is_null(column), True).as_py()
+            raise InvalidInput(f"events[{index}].{name} is required", field=f"events[{index}].{name}")
+
+
+def _serialize(table: pa.Table) -> bytes:
+    """One IPC record-batch message (the schema is fixed: _ROWS_SCHEMA)."""
+    batch = table.combine_chunks().to_batches()[0]
+    return batch.serialize().to_pybytes()
+
+
+def _deserialize(payload: memoryview) -> pa.Table:
+    batch = pa.ipc.read_record_batch(pa.py_buffer(payload), _ROWS_SCHEMA)
+    return pa.Table.from_batches([batch], schema=_ROWS_SCHEMA)
 
 
 def _arrow_rows(columns: list[tuple]) -> pa.Table:
@@ -428,7 +561,9 @@ def _warm_up() -> None:
     """Convert one row: pyarrow's first conversion of Python objects imports pandas when installed
     (0.3-0.8 s), which should not delay the first acknowledgement."""
     now = datetime.now(UTC)
-    _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now)])
+    table = _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now, anonymous_id="w")],
+                        want_result=False)
+    _deserialize(memoryview(table.payload))
 
 
 def _is_duplicate_key(exc: WarehouseError) -> bool:
