@@ -338,6 +338,24 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `g
     console.print(f"Revoked key {key_id}.")
 
 
+@keys_app.command("rotate-encryption")
+def keys_rotate_encryption(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Re-encrypt every connection secret under a new encryption key, in one transaction; the old key is dropped."""
+    from growthos.workspace import Workspace
+
+    with _errors(), Workspace(_settings()) as ws:
+        rotation = ws.store.rotate_encryption_key()
+    if as_json:
+        _print_json(rotation.to_dict())
+        return
+    console.print(f"Re-encrypted {rotation.secrets} secrets of {rotation.connections} connections under key "
+                  f"{rotation.new_key_id}.", highlight=False)
+    if rotation.new_key is not None:
+        console.print("The key comes from GROWTHOS_ENCRYPTION_KEY: set it to this new key before the next start "
+                      "(the old key no longer decrypts anything):", highlight=False)
+        sys.stdout.write(rotation.new_key + "\n")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 keeps it on this machine.")] = "127.0.0.1",
@@ -386,6 +404,10 @@ def catalogue(
 from growthos.cli_product import product_app  # noqa: E402
 
 app.add_typer(product_app, name="product")
+
+from growthos.cli_connections import connections_app  # noqa: E402
+
+app.add_typer(connections_app, name="connections")
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from growthos.core.errors import ConfigError
@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     """Directory holding the warehouse, the app database and generated keys."""
     app_db_url: str | None = None
     """SQLAlchemy URL of the app database; default SQLite file ``app.db`` in the data directory."""
+    encryption_key: SecretStr | None = None
+    """Key encrypting connector credentials: 32 bytes as base64 or hex; None uses ``encryption_key_file``."""
+    encryption_key_file: Path | None = None
+    """Generated key file (mode 0600) used when no encryption_key is set; default ``<data_dir>/encryption.key``."""
     engine: str = "duckdb"
     """Warehouse engine adapter, by registered name."""
     timezone: str = "America/New_York"

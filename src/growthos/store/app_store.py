@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
+from types import EllipsisType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from growthos.core.errors import RetryableError
-from growthos.store import checks, jobs, keys, sessions
+from growthos.core.errors import ConfigError, RetryableError
+from growthos.security.crypto import EncryptionKey, KeySource, key_source
+from growthos.store import checks, connections, jobs, keys, sessions
+from growthos.store.connections import Connection, ConnectionTest, Rotation
 from growthos.store.engine import describe_url, make_engine
 from growthos.store.migrate import upgrade_engine
 from growthos.store.records import ApiKey, CheckOutcome, JobRun, Session
@@ -19,23 +21,28 @@ from growthos.store.types import utcnow
 
 if TYPE_CHECKING:
     from growthos.config import Settings
+    from growthos.sources.connectors import ConnectionConfig
 
 Clock = Callable[[], datetime]
 
 
 class AppStore:
-    """Operational state of a workspace: job runs, check results, API keys and sessions (connections to come).
+    """Operational state of a workspace: job runs, check results, API keys, sessions and connections.
 
     Thread-safe (each call takes a pooled connection); share one instance per process.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
-        """Wrap an engine whose database is already migrated; most callers want ``open``."""
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, keys: KeySource | None = None) -> None:
+        """Wrap an engine whose database is already migrated; most callers want ``open``.
+
+        ``keys`` is where connection secrets' encryption key comes from (``from_settings`` sets it).
+        """
         self._engine = engine
         self._clock: Clock = clock or utcnow
+        self._keys = keys
 
     @classmethod
-    def open(cls, url: str, *, clock: Clock | None = None) -> AppStore:
+    def open(cls, url: str, *, clock: Clock | None = None, keys: KeySource | None = None) -> AppStore:
         """Open the database at ``url``, creating it (and a SQLite file's directory) and migrating it to head.
 
         ``clock`` (returning aware datetimes) replaces the wall clock, for tests.
@@ -47,13 +54,13 @@ class AppStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, clock=clock)
+        return cls(engine, clock=clock, keys=keys)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> AppStore:
         """Open the workspace's app database (``settings.resolved_app_db_url``), creating the data dir."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls.open(settings.resolved_app_db_url, clock=clock)
+        return cls.open(settings.resolved_app_db_url, clock=clock, keys=key_source(settings))
 
     @property
     def engine(self) -> Engine:
@@ -186,3 +193,56 @@ class AppStore:
     def purge_expired_sessions(self) -> int:
         """Delete expired sessions (and any of a revoked key); returns how many were deleted."""
         return sessions.purge_expired_sessions(self._engine, self._clock)
+
+    # -- connections ------------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> KeySource:
+        """Where the encryption key of connection secrets comes from; ConfigError when the store has none."""
+        if self._keys is None:
+            raise ConfigError("this app store has no encryption key (open it with from_settings or keys=...)",
+                              field="encryption_key")
+        return self._keys
+
+    def create_connection(self, name: str, kind: str, values: dict[str, Any] | None = None,
+                          api_base_url: str | None = None) -> Connection:
+        """Save a connection of connector ``kind``; ``values`` holds its fields, secrets encrypted at rest.
+
+        Raises InvalidInput naming the field (bad name, unknown kind, unknown or missing field, bad value)
+        or Conflict (the name is taken).
+        """
+        return connections.create_connection(self._engine, self._clock, self.keys, name, kind, values, api_base_url)
+
+    def list_connections(self) -> list[Connection]:
+        """Every connection by name, secrets masked."""
+        return connections.list_connections(self._engine, self.keys)
+
+    def get_connection(self, name: str) -> Connection:
+        """One connection, secrets masked; raises NotFound."""
+        return connections.get_connection(self._engine, self.keys, name)
+
+    def update_connection(self, name: str, values: dict[str, Any] | None = None,
+                          api_base_url: str | None | EllipsisType = ...) -> Connection:
+        """Change the given values only (a secret left out keeps its value; None removes an optional field);
+        ``api_base_url=...`` keeps it. Raises NotFound or InvalidInput naming the field."""
+        return connections.update_connection(self._engine, self._clock, self.keys, name, values, api_base_url)
+
+    def delete_connection(self, name: str) -> None:
+        """Remove a connection and its secrets; raises NotFound."""
+        connections.delete_connection(self._engine, name)
+
+    def connection_config(self, name: str) -> ConnectionConfig:
+        """What a connector gets: the settings and the decrypted secrets (keep it in memory only)."""
+        return connections.connection_config(self._engine, self.keys, name)
+
+    def record_test_result(self, name: str, ok: bool, message: str) -> None:
+        """Store the outcome of a connection test as of now; raises NotFound."""
+        connections.record_test_result(self._engine, self._clock, name, ok, message)
+
+    def test_connection(self, name: str) -> ConnectionTest:
+        """Make the connector's one authenticated call, record and return the outcome (a failure is an outcome)."""
+        return connections.run_test(self._engine, self._clock, self.keys, name)
+
+    def rotate_encryption_key(self, new_key: EncryptionKey | None = None) -> Rotation:
+        """Re-encrypt every connection secret under a new (or the given) key, in one transaction."""
+        return connections.rotate_encryption_key(self._engine, self.keys, new_key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     Double,
@@ -107,5 +108,23 @@ sessions = Table(
     UniqueConstraint("token_hash"),
     Index(None, "key_id"),
     Index(None, "expires_at"),
+    sqlite_autoincrement=True,
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("secrets", JSON, nullable=False),  # field -> AES-256-GCM ciphertext (growthos.security.crypto); never plain
+    Column("api_base_url", String(2048), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("last_test_at", UTCDateTime(), nullable=True),
+    Column("last_test_ok", Boolean, nullable=True),
+    Column("last_test_message", Text, nullable=True),
+    UniqueConstraint("name"),
     sqlite_autoincrement=True,
 )
