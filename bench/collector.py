@@ -104,6 +104,13 @@ def client_main(base: str, path: str, key: str, tag: str, client: int, batches: 
                      "latencies": latencies, "statuses": statuses})
 
 
+def wait_loaded(base: str, start: float) -> float:
+    """Seconds from ``start`` until the server's loader has every acknowledged event in the warehouse."""
+    while httpx.get(f"{base}/bench/collector/stats", timeout=30).json()["queued_events"]:
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
 def run_phase(base: str, path: str, key: str, tag: str, clients: int, batches: int) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -119,6 +126,7 @@ def run_phase(base: str, path: str, key: str, tag: str, clients: int, batches: i
     for p in procs:
         p.join()
     wall = max(r["end"] for r in got) - start
+    loaded = wait_loaded(base, start) if path == "/v1/batch" else None
     latencies = sorted(x for r in got for x in r["latencies"])
     ok = sum(1 for r in got for s in r["statuses"] if 200 <= s < 300)
     codes: dict[int, int] = {}
@@ -129,6 +137,7 @@ def run_phase(base: str, path: str, key: str, tag: str, clients: int, batches: i
         "path": path, "wall": wall, "acked_events": ok * BATCH, "events_per_s": ok * BATCH / wall,
         "p50_ms": 1000 * latencies[len(latencies) // 2], "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
         "client_cpu_s": sum(r["cpu"] for r in got), "requests": len(latencies), "codes": codes,
+        "loaded_s": loaded,
     }
 
 
@@ -140,7 +149,7 @@ def _free_port() -> int:
 
 def in_process_costs(tag: str) -> dict[str, float]:
     """Parse µs/event (one thread, each batch dropped after parsing) and the writer alone (4 threads
-    submitting pre-parsed batches)."""
+    appending pre-parsed batches: acknowledged events/s, and events/s until all are in the warehouse)."""
     from growthos.sources.collector import EventWriter, parse_segment
     from growthos.warehouse.duckdb_engine import DuckDBEngine
 
@@ -155,22 +164,24 @@ def in_process_costs(tag: str) -> dict[str, float]:
     parsed = [parse_segment("batch", b, received_at=now, client_ip="127.0.0.1") for b in sample]
     with tempfile.TemporaryDirectory(dir=ROOT / "out") as tmp:
         engine = DuckDBEngine(Path(tmp) / "w.duckdb", memory_limit="1GB")
-        writer = EventWriter(engine).start()
+        writer = EventWriter(engine, journal_dir=Path(tmp) / "journal").start()
 
-        def submit(k: int) -> None:
+        def append(k: int) -> None:
             for p in parsed[k::4]:
-                writer.submit(p.events)
+                writer.append(p.events)
 
-        threads = [threading.Thread(target=submit, args=(k,)) for k in range(4)]
+        threads = [threading.Thread(target=append, args=(k,)) for k in range(4)]
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        writer_rate = len(sample) * BATCH / (time.perf_counter() - t0)
+        acked_rate = len(sample) * BATCH / (time.perf_counter() - t0)
+        writer.flush()
+        loaded_rate = len(sample) * BATCH / (time.perf_counter() - t0)
         writer.close()
         engine.close()
-    return {"parse_us_per_event": parse_us, "writer_events_per_s": writer_rate}
+    return {"parse_us_per_event": parse_us, "writer_acked_per_s": acked_rate, "writer_loaded_per_s": loaded_rate}
 
 
 def main() -> None:
@@ -212,7 +223,9 @@ def main() -> None:
                 phases.append(phase)
                 print(f"round {r} {path:26s} {phase['events_per_s']:9,.0f} events/s  p50 {phase['p50_ms']:6.1f} ms  "
                       f"p99 {phase['p99_ms']:6.1f} ms  client CPU {phase['client_cpu_s']:.1f} s of "
-                      f"{phase['wall']:.1f} s wall  answers {phase['codes']}", flush=True)
+                      f"{phase['wall']:.1f} s wall  answers {phase['codes']}"
+                      + (f"  all in the warehouse after {phase['loaded_s']:.1f} s" if phase["loaded_s"] else ""),
+                      flush=True)
         stats = httpx.get(f"{base}/bench/collector/stats", timeout=30).json()
     finally:
         server.send_signal(signal.SIGINT)  # uvicorn shuts down; the writer commits what is queued
@@ -247,13 +260,20 @@ def report(args: argparse.Namespace, stamp: str, phases: list[dict[str, Any]], s
         f"p99 {statistics.median(p['p99_ms'] for p in real):.1f} ms; discard p50 "
         f"{statistics.median(p['p50_ms'] for p in discard):.1f} ms",
         f"clients' own CPU: {client_share:.0%} of the 2 cores during the real phase",
-        f"writer: {stats['transactions']} transactions, {tx_events:.0f} events each on average, largest "
+        "warehouse caught up (every acknowledged event loaded) after "
+        + ", ".join(f"{p['loaded_s']:.1f} s ({p['acked_events'] / p['loaded_s']:,.0f} events/s)" for p in real)
+        + " from the phase's start",
+        f"journal: {stats['journal_syncs']} syncs, {stats['events'] / max(stats['journal_syncs'], 1):.0f} events "
+        f"each on average, largest {stats['largest_sync']}, {1000 * stats['sync_seconds'] / max(stats['journal_syncs'], 1):.2f} ms "
+        "per synchronous write on average",
+        f"loader: {stats['transactions']} transactions, {tx_events:.0f} events each on average, largest "
         f"{stats['largest_commit']}, accepted {stats['accepted']}, duplicates {stats['duplicates']}, "
         f"overloaded {stats['overloaded']}, failed {stats['failed_transactions']}",
         f"warehouse after shutdown: {stored} events ({distinct} distinct ids); acknowledged {acked}: "
         + ("equal" if stored == distinct == acked else "MISMATCH"),
         f"in-process, same run: parse_segment {costs['parse_us_per_event']:.1f} µs/event (one thread); "
-        f"writer alone (4 threads, pre-parsed) {costs['writer_events_per_s']:,.0f} events/s",
+        f"writer alone (4 threads, pre-parsed) acknowledges {costs['writer_acked_per_s']:,.0f} events/s, "
+        f"has them in the warehouse at {costs['writer_loaded_per_s']:,.0f} events/s",
     ]
     print("\n".join(lines))
     if args.no_record:
@@ -261,10 +281,11 @@ def report(args: argparse.Namespace, stamp: str, phases: list[dict[str, Any]], s
     command = " ".join([".venv/bin/python bench/collector.py", *sys.argv[1:]])
     revision = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True,
                               cwd=ROOT.parent).stdout.strip()
-    table = ["| round | route | events/s | p50 ms | p99 ms | client CPU s / wall s | answers |",
-             "|---|---|---|---|---|---|---|"]
+    table = ["| round | route | acked events/s | p50 ms | p99 ms | client CPU s / wall s | answers | loaded after |",
+             "|---|---|---|---|---|---|---|---|"]
     table += [f"| {p['round']} | `{p['path']}` | {p['events_per_s']:,.0f} | {p['p50_ms']:.1f} | {p['p99_ms']:.1f} | "
-              f"{p['client_cpu_s']:.1f} / {p['wall']:.1f} | {p['codes']} |" for p in phases]
+              f"{p['client_cpu_s']:.1f} / {p['wall']:.1f} | {p['codes']} | "
+              + (f"{p['loaded_s']:.1f} s |" if p["loaded_s"] else "– |") for p in phases]
     section = [
         "", f"### Collector ingest over HTTP ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)", "",
         f"Command: `{command}` at {revision} ({args.clients} client processes, {args.batches} requests of "

@@ -47,6 +47,7 @@ async def writer_stats(request: Request) -> JSONResponse:
 def create(data_dir: Path) -> FastAPI:
     app = create_app(load_settings(data_dir=data_dir))
     app.add_api_route("/bench/discard/v1/batch", discard_batch, methods=["POST"])
+    app.router.routes.insert(0, app.router.routes.pop())  # matched first, as the real /v1 routes are
     app.add_api_route("/bench/collector/stats", writer_stats, methods=["GET"])
     return app
 

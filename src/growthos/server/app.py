@@ -46,8 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
     from growthos.server.api import segment_router
     from growthos.server.pages import router as pages_router
 
+    app.include_router(segment_router)  # first: routes are matched in order, and ingestion is the hot path
     app.include_router(api_router)
-    app.include_router(segment_router)
     app.include_router(pages_router)
     static_dir = resources.files("growthos.server") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -105,14 +106,46 @@ def basic_auth_user(request: Request) -> str | None:
     return user or None
 
 
+class WriteKeyCache:
+    """Ingest keys authenticated in the last ``ttl_s`` seconds, so the collector's hot path skips the app
+    database (a query cost ~0.2 ms, a tenth of a batch's server time). Only accepted keys are kept: a
+    revoked key is refused within ``ttl_s``; unknown keys always go to the database."""
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
+        self.ttl_s = ttl_s
+        self._keys: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, write_key: str) -> Principal | None:
+        entry = self._keys.get(write_key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, write_key: str, principal: Principal) -> None:
+        if len(self._keys) > 1000:
+            self._keys.clear()
+        self._keys[write_key] = (time.monotonic() + self.ttl_s, principal)
+
+
+def cached_write_key(request: Request, write_key: str) -> Principal | None:
+    """The principal of a write key accepted moments ago, else None (then call authenticate_write_key)."""
+    return request.app.state.growthos.write_keys.get(write_key)
+
+
 def authenticate_write_key(request: Request, write_key: str | None) -> Principal:
     """The principal of a collector write key: 401 when missing or unknown, 403 unless its scope is exactly
     ``ingest`` (write keys ship inside apps and web pages, so keys that can read are refused here)."""
     if not write_key:
         raise _unauthorized("a write key is required: HTTP Basic auth with the key as user name, or writeKey")
-    key = request.app.state.growthos.workspace.store.authenticate_key(write_key)
+    state = request.app.state.growthos
+    cached = state.write_keys.get(write_key)
+    if cached is not None:
+        return cached
+    key = state.workspace.store.authenticate_key(write_key)
     if key is None:
         raise _unauthorized("unknown or revoked write key")
     if key.scope != "ingest":
         raise HTTPException(403, f"the collector takes ingest keys only; this key has scope '{key.scope}'")
-    return Principal(key.scope, key.id, "write_key")
+    principal = Principal(key.scope, key.id, "write_key")
+    state.write_keys.put(write_key, principal)
+    return principal

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from growthos.core.errors import Conflict, GrowthOSError
+from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
 from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.warehouse.engine import Engine
@@ -26,6 +27,8 @@ class ServerState:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.events = EventHub()
+        self.write_keys = WriteKeyCache()
+        """Collector write keys accepted lately (see server.auth)."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
         self._build_lock = threading.Lock()
         self._running_build: Future | None = None

@@ -4,11 +4,10 @@ Events go through the real EventWriter, so ids are merged into people exactly as
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import itertools
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from growthos.sources.collector import Event, EventWriter

@@ -11,6 +11,7 @@ ones 413, and a full queue or a failed commit 503 with Retry-After (a retry is d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -29,11 +30,12 @@ from growthos.server.api.params import (
     problem_response,
     server_state,
 )
-from growthos.server.auth import authenticate_write_key, basic_auth_user, require_ingest
+from growthos.server.auth import authenticate_write_key, basic_auth_user, cached_write_key, require_ingest
 from growthos.sources.collector import (
     Event,
     ParsedRequest,
     PayloadTooLarge,
+    WriteTimeout,
     decode_body,
     parse_app_event,
     parse_segment,
@@ -107,10 +109,36 @@ async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str 
     """The raw body and the Basic-auth write key, a bad key refused before the body is read."""
     options = server_state(request).collector.options
     header_key = basic_auth_user(request)
-    if header_key is not None:
+    if header_key is not None and cached_write_key(request, header_key) is None:
         await run_in_threadpool(authenticate_write_key, request, header_key)
     limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
     return await read_body(request, limit), header_key
+
+
+OnDurable = Callable[[int, BaseException | None], None]
+
+
+async def journaled(request: Request, enqueue: Callable[[OnDurable], None]) -> None:
+    """Run ``enqueue(on_durable)`` on a worker thread (parsing is CPU work) and return once the journal
+    thread reports the events synced: the wait holds no thread (measured: a worker blocked on the sync, then
+    woken, cost ~3 ms per request in GIL hand-offs). 503 ``WriteTimeout`` after the submit timeout."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(None)
+
+    def on_durable(_position: int, error: BaseException | None) -> None:
+        loop.call_soon_threadsafe(settle, done, error)
+
+    await run_in_threadpool(enqueue, on_durable)
+    collector = server_state(request).collector
+    try:
+        await asyncio.wait_for(asyncio.shield(done), collector.options.submit_timeout_s)
+    except TimeoutError:
+        raise WriteTimeout(f"not journaled within {collector.options.submit_timeout_s:g} s",
+                           retry_after=collector.options.retry_after_s) from None
 
 
 def _segment_route(kind: str) -> Callable[..., Any]:
@@ -118,11 +146,11 @@ def _segment_route(kind: str) -> Callable[..., Any]:
         received_at = datetime.now(UTC)
         raw, header_key = await read_segment_request(request, kind)
 
-        def ingest() -> None:
+        def enqueue(on_durable: OnDurable) -> None:
             parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
-            server_state(request).collector.append(parsed.events)
+            server_state(request).collector.append_later(parsed.events, on_durable)
 
-        await run_in_threadpool(ingest)
+        await journaled(request, enqueue)
         return JSONResponse({"success": True})
 
     receive.__name__ = f"segment_{kind}"

@@ -26,7 +26,11 @@ class CollectorOptions:
     """Events acknowledged by one journal sync at most (whole submissions; a larger one goes alone)."""
     max_load_bytes: int = 16 * 1024 * 1024
     """Journal bytes loaded into the warehouse in one transaction at most (~24,000 events)."""
-    commit_linger_s: float = 0.010
+    load_min_bytes: int = 2 * 1024 * 1024
+    """Backlog (journal bytes, ~3,000 events) the loader loads at once; smaller ones wait up to ``load_linger_s``."""
+    load_linger_s: float = 0.25
+    """Longest a backlog waits for the loader when nobody waits for it (reads and ``submit`` never wait)."""
+    commit_linger_s: float = 0.0
     """Longest wait for more submissions before a journal sync (see ``EventWriter``); 0 never waits."""
     submit_timeout_s: float = 10.0
     """How long a request waits for its events to be stored before answering ``WriteTimeout`` (503)."""

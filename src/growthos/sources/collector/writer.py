@@ -41,7 +41,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,7 +57,7 @@ from growthos.sources.collector.arrow_view import registered
 from growthos.sources.collector.errors import Overloaded, WriteFailed, WriterClosed, WriteTimeout
 from growthos.sources.collector.event import Event, EventBatch
 from growthos.sources.collector.identity import IdentityCache, IdentityChanges, apply_identity_records
-from growthos.sources.collector.journal import Journal
+from growthos.sources.collector.journal import Journal, frame
 from growthos.sources.collector.options import CollectorOptions
 from growthos.sources.collector.schema import (
     ARROW_SCHEMA,
@@ -114,6 +115,8 @@ class WriterStats:
     """Journal appends (one fdatasync each), i.e. acknowledgement groups."""
     largest_sync: int
     """Most events acknowledged by one sync."""
+    sync_seconds: float
+    """Time spent syncing the journal (fdatasync), in total."""
     transactions: int
     """Committed warehouse loads."""
     failed_transactions: int
@@ -133,9 +136,10 @@ class WriterStats:
 
 
 class _Submission:
-    __slots__ = ("table", "payload", "size", "end", "durable", "want_result", "result", "error")
+    __slots__ = ("table", "payload", "size", "end", "durable", "want_result", "result", "error", "on_durable")
 
-    def __init__(self, events: Sequence[Event], *, want_result: bool) -> None:
+    def __init__(self, events: Sequence[Event], *, want_result: bool,
+                 on_durable: Callable[[int, BaseException | None], None] | None = None) -> None:
         # Work done here, on the caller's thread: the parser's batches are rows already, other events
         # are encoded; then the Arrow columns (without ingest_seq, assigned at load) and their IPC bytes.
         rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
@@ -143,13 +147,23 @@ class _Submission:
         self.table = _arrow_rows(list(zip(*rows, strict=True))) if rows else None
         if self.table is not None:
             _check_required(self.table)
-        self.payload = _serialize(self.table) if self.table is not None else b""
+        self.payload = frame(_serialize(self.table)) if self.table is not None else b""
         self.end = -1
         """Journal position after this submission's frame, once journaled."""
         self.durable = threading.Event()
         self.want_result = want_result
         self.result: WriteResult | None = None
         self.error: BaseException | None = None
+        self.on_durable = on_durable
+
+    def settle(self) -> None:
+        """Wake whoever waits for the journal (the lock is not held)."""
+        self.durable.set()
+        if self.on_durable is not None:
+            try:
+                self.on_durable(self.end, self.error)
+            except Exception:
+                log.exception("collector on_durable callback failed")
 
 
 class _Task:
@@ -185,6 +199,8 @@ class EventWriter:
         self._pending_events = 0  # queued + acknowledged, not loaded
         self._loaded = 0  # journal position loaded into the warehouse
         self._durable = 0  # journal position synced, its submitters registered (the loader reads up to here)
+        self._unloaded_since = 0.0  # when the backlog last grew from empty
+        self._hurry = 0  # callers waiting for the loader (submit, flush)
         self._accepting = False
         self._stopping = False
         self._threads: list[threading.Thread] = []
@@ -262,6 +278,15 @@ class EventWriter:
         self._wait_durable(submission, timeout)
         return submission.end
 
+    def append_later(self, events: Sequence[Event], on_durable: Callable[[int, BaseException | None], None]) -> None:
+        """Queue ``events`` for the journal and return at once; ``on_durable(position, error)`` is called on
+        the journal thread once they are synced (``error`` None) or could not be written (``WriteFailed``).
+        For callers that wait without a thread (the HTTP routes await it). Raises as :meth:`append`."""
+        if not events:
+            on_durable(self._durable, None)
+            return
+        self._enqueue(events, want_result=False, on_durable=on_durable)
+
     def submit(self, events: Sequence[Event], timeout: float | None = None) -> WriteResult:
         """Store ``events`` and return once they are in the warehouse, with how many were new.
         Raises as :meth:`append`."""
@@ -271,7 +296,7 @@ class EventWriter:
         deadline = time.monotonic() + limit
         submission = self._enqueue(events, want_result=True)
         self._wait_durable(submission, limit)
-        with self._cond:
+        with self._cond, self._hurrying():
             if not self._cond.wait_for(lambda: submission.result is not None, max(deadline - time.monotonic(), 0)):
                 self._waiting.pop(submission.end, None)
                 raise WriteTimeout(f"not loaded within {limit:g} s (it is journaled and will be)",
@@ -282,8 +307,21 @@ class EventWriter:
         """Wait until every event acknowledged so far is in the warehouse; False if ``timeout`` passed first."""
         with self._cond:
             target = self._durable
-            return self._cond.wait_for(lambda: self._loaded >= target or not self._threads[1].is_alive(),
+            if self._loaded >= target:
+                return True
+            with self._hurrying():
+                return self._cond.wait_for(lambda: self._loaded >= target or not self._threads[1].is_alive(),
                                        timeout)
+
+    @contextmanager
+    def _hurrying(self) -> Iterator[None]:
+        """A caller waits for the loader (lock held): it loads the backlog now instead of lingering."""
+        self._hurry += 1
+        self._cond.notify_all()
+        try:
+            yield
+        finally:
+            self._hurry -= 1
 
     def call(self, fn: Callable[[Engine], Any], timeout: float | None = None) -> Any:
         """Run ``fn(engine)`` on the loader thread between two loads and return its result
@@ -306,14 +344,16 @@ class EventWriter:
 
     def stats(self) -> WriterStats:
         with self._cond:
-            return WriterStats(queued_events=self._pending_events, **self._counts)
+            return WriterStats(queued_events=self._pending_events, sync_seconds=self._journal.sync_seconds,
+                               **self._counts)
 
-    def _enqueue(self, events: Sequence[Event], *, want_result: bool) -> _Submission:
+    def _enqueue(self, events: Sequence[Event], *, want_result: bool,
+                 on_durable: Callable[[int, BaseException | None], None] | None = None) -> _Submission:
         options = self.options
         if len(events) > options.max_queue_events:
             raise InvalidInput(f"{len(events)} events exceed the queue ({options.max_queue_events})", field="events")
         try:
-            submission = _Submission(events, want_result=want_result)
+            submission = _Submission(events, want_result=want_result, on_durable=on_durable)
         except (pa.ArrowException, AttributeError, TypeError, ValueError) as exc:  # a value of the wrong type
             raise InvalidInput(f"events cannot be stored: {exc}", field="events") from None
         with self._cond:
@@ -381,7 +421,7 @@ class EventWriter:
                 self._pending_events -= sum(s.size for s in group)
             for submission in group:
                 submission.error = error
-                submission.durable.set()
+                submission.settle()
             return
         with self._cond:
             c = self._counts
@@ -392,11 +432,13 @@ class EventWriter:
                 self._backlog.append((end, submission.size))
                 if submission.want_result:
                     self._waiting[end] = submission
+            if self._durable == self._loaded:
+                self._unloaded_since = time.monotonic()
             self._durable = ends[-1]
             self._cond.notify_all()
         for submission in group:
             submission.table = None  # the loader reads the journal
-            submission.durable.set()
+            submission.settle()
 
     # -- stage 2: the loader thread -----------------------------------------------------------------
 
@@ -404,7 +446,7 @@ class EventWriter:
         failures = 0
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._tasks or self._loaded < self._durable or self._stopping)
+                self._wait_for_work()
                 task = self._tasks.popleft() if self._tasks else None
                 if task is None and self._loaded >= self._durable:
                     if self._stopping:
@@ -426,6 +468,21 @@ class EventWriter:
                         return
                 time.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
                 failures += 1
+
+    def _wait_for_work(self) -> None:
+        """Wait (lock held) for a task, the stop, or a backlog worth a load: ``load_min_bytes`` of it, one
+        older than ``load_linger_s``, or any backlog while a caller waits for it (``submit``, ``flush``).
+        Larger loads spread a transaction's fixed costs and leave the CPU to the requests meanwhile."""
+        options = self.options
+        while not (self._tasks or self._stopping):
+            backlog = self._durable - self._loaded
+            if backlog > 0:
+                waited = time.monotonic() - self._unloaded_since
+                if self._hurry or backlog >= options.load_min_bytes or waited >= options.load_linger_s:
+                    return
+                self._cond.wait(options.load_linger_s - waited)
+            else:
+                self._cond.wait()
 
     def _fail_tasks(self) -> None:
         for task in self._tasks:
@@ -456,6 +513,7 @@ class EventWriter:
         rows = sum(t.num_rows for t in tables)
         with self._cond:
             self._loaded = ends[-1]
+            self._unloaded_since = time.monotonic()  # what arrived meanwhile lingers from now
             while self._backlog and self._backlog[0][0] <= self._loaded:
                 self._pending_events -= self._backlog.popleft()[1]
             c = self._counts
@@ -563,7 +621,7 @@ def _warm_up() -> None:
     now = datetime.now(UTC)
     table = _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now, anonymous_id="w")],
                         want_result=False)
-    _deserialize(memoryview(table.payload))
+    _deserialize(memoryview(table.payload)[8:])
 
 
 def _is_duplicate_key(exc: WarehouseError) -> bool:
