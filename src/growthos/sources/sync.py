@@ -12,7 +12,8 @@ from growthos.core.errors import ConfigError
 from growthos.sources.connectors import REGISTRY, ConnectionConfig, Connector
 from growthos.warehouse.engine import Engine
 
-CONNECTOR_PACKAGES: tuple[str, ...] = ("growthos.sources.shopify",)
+CONNECTOR_PACKAGES: tuple[str, ...] = ("growthos.sources.shopify", "growthos.sources.google_ads",
+                                       "growthos.sources.ga4", "growthos.sources.meta")
 """Modules whose import registers a connector in ``REGISTRY``."""
 
 
