@@ -184,9 +184,12 @@ class FakeMeta(FakeService):
     def __init__(self, ad_account_id: str = "1029384756", access_token: str = "meta-test-token",
                  tokens: TokenRegistry | None = None, business_id: str = "1122334455", page_size: int = 25,
                  max_sync_rows: int | None = None, rows: list[dict[str, Any]] | None = None,
-                 today: date = date(2026, 2, 10)) -> None:
+                 today: date = date(2026, 2, 10), timezone_name: str = "America/Los_Angeles") -> None:
         super().__init__()
         self.ad_account_id = ad_account_id
+        self.account = {"id": f"act_{ad_account_id}", "name": "Forkful Ads", "currency": "USD",
+                        "timezone_name": timezone_name}
+        """The ad account node (``GET /{version}/act_{id}?fields=name,currency,timezone_name``)."""
         self.tokens = tokens if tokens is not None else TokenRegistry()
         self.access_token = self.tokens.grant(access_token, lifetime=10**9)
         self.business_id = business_id
@@ -256,10 +259,24 @@ class FakeMeta(FakeService):
     # -- protocol
     def routes(self) -> list[Route]:
         return [
+            Route("/{version}/act_{account_id}", self._account_node, methods=["GET"]),
             Route("/{version}/act_{account_id}/insights", self._account_insights, methods=["GET", "POST"]),
             Route("/{version}/{run_id}/insights", self._run_insights, methods=["GET"]),
             Route("/{version}/{run_id}", self._run_status, methods=["GET"]),
         ]
+
+    async def _account_node(self, request: Request) -> Response:
+        """The ad account's own fields; unknown accounts get code 100 as Meta answers."""
+        try:
+            params = await self._params(request)
+            self._check_version(request.path_params["version"])
+            self._authenticate(request, params)
+            if request.path_params["account_id"] != self.ad_account_id:
+                raise MetaError(400, 100, "Unsupported get request.", 33)
+            fields = params.get("fields", "id").split(",")
+            return self._respond({k: v for k, v in self.account.items() if k in fields or k == "id"})
+        except MetaError as error:
+            return self._fail(error)
 
     def _usage_header(self, usage: dict[str, int] | None = None) -> str:
         if usage is None:

@@ -116,8 +116,9 @@ class GoogleTokenProvider:
             if self._token is not None and (self._expires_at is None or self.clock() < self._expires_at):
                 return self._token
             if not self.can_refresh:
-                raise AuthError("the Google access token has expired and the connection has no refresh token: "
-                                "reconnect it to Google", field="refresh_token")
+                state = "has expired" if self._token is not None else "is missing"
+                raise AuthError(f"the Google access token {state} and the connection has no refresh token: "
+                                "connect it to Google (Connections page) or set refresh_token", field="refresh_token")
             self._token, self._expires_at = self._refresh()
             return self._token
 

@@ -12,10 +12,11 @@ from sqlalchemy.exc import DBAPIError
 
 from growthos.core.errors import ConfigError, RetryableError
 from growthos.security.crypto import EncryptionKey, KeySource, key_source
-from growthos.store import checks, connections, jobs, keys, sessions
+from growthos.store import checks, connections, jobs, keys, oauth_states, sessions
 from growthos.store.connections import Connection, ConnectionTest, Rotation
 from growthos.store.engine import describe_url, make_engine
 from growthos.store.migrate import upgrade_engine
+from growthos.store.oauth_states import ConsumedAuthorization, PendingAuthorization
 from growthos.store.records import ApiKey, CheckOutcome, JobRun, Session
 from growthos.store.types import utcnow
 
@@ -246,3 +247,18 @@ class AppStore:
     def rotate_encryption_key(self, new_key: EncryptionKey | None = None) -> Rotation:
         """Re-encrypt every connection secret under a new (or the given) key, in one transaction."""
         return connections.rotate_encryption_key(self._engine, self.keys, new_key)
+
+    # -- pending OAuth authorizations ---------------------------------------------------------------
+
+    def begin_oauth(self, connection: str, redirect_uri: str) -> PendingAuthorization:
+        """A new state and PKCE verifier for authorizing ``connection``, kept (state hashed, verifier encrypted)
+        for 10 minutes with the redirect URI; raises NotFound when there is no such connection."""
+        return oauth_states.begin_authorization(self._engine, self._clock, self.keys, connection, redirect_uri)
+
+    def consume_oauth_state(self, state: str) -> ConsumedAuthorization:
+        """The pending authorization of ``state``, once; OAuthStateError (400) when unknown, expired or used."""
+        return oauth_states.consume_authorization(self._engine, self._clock, self.keys, state)
+
+    def purge_oauth_states(self) -> int:
+        """Delete expired and used pending authorizations; returns how many."""
+        return oauth_states.purge_authorizations(self._engine, self._clock)

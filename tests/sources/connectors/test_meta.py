@@ -20,10 +20,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from fakes.meta import DEFAULT_ADS, FakeMeta, MetaError, default_rows, meta_error
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from fakes.meta import DEFAULT_ADS, FakeMeta, default_rows, meta_error
 
 from growthos.sources.connectors import REGISTRY, ConnectionConfig
 from growthos.sources.http import AuthError, RetryableConnectorError, RetryPolicy, TerminalConnectorError, Timeouts
@@ -47,29 +44,12 @@ SHORT = (date(2026, 1, 20), date(2026, 2, 9))  # start_date 2026-01-20: 21 days,
 
 
 class AccountFakeMeta(FakeMeta):
-    def __init__(self, *args: Any, timezone_name: str = "America/Los_Angeles", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.account = {"id": f"act_{self.ad_account_id}", "name": "Forkful Ads", "currency": "USD",
-                        "timezone_name": timezone_name}
         self.after_page: Callable[[int], None] | None = None
         self.pages_served = 0
         self.scripts: list[list[tuple[str, int]]] = []
         """Job scripts of the next report runs, in order (then ``job_script``)."""
-
-    def routes(self) -> list[Route]:
-        return [Route("/{version}/act_{account_id}", self._account_node, methods=["GET"]), *super().routes()]
-
-    async def _account_node(self, request: Request) -> Response:
-        try:
-            params = await self._params(request)
-            self._check_version(request.path_params["version"])
-            self._authenticate(request, params)
-            if request.path_params["account_id"] != self.ad_account_id:
-                raise MetaError(400, 100, "Unsupported get request.", 33)
-            fields = params.get("fields", "id").split(",")
-            return self._respond({k: v for k, v in self.account.items() if k in fields or k == "id"})
-        except MetaError as error:
-            return self._fail(error)
 
     def _respond(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
         response = super()._respond(body, status, headers)

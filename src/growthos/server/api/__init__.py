@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from growthos.server.api import builds, catalogue, collector, connections, health, jobs, metrics, product, stream
+from growthos.server.api import builds, catalogue, collector, connections, health, jobs, metrics, oauth, product, stream
 
 router = APIRouter(prefix="/api")
 router.include_router(health.router)
@@ -14,6 +14,7 @@ router.include_router(stream.router)
 router.include_router(collector.analytics_router)
 router.include_router(product.router)
 router.include_router(connections.router)
+router.include_router(oauth.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

@@ -53,6 +53,7 @@ PAGES: tuple[Page, ...] = (
     Page("/product/retention", "Retention", "product_retention", group="Product"),
     Page("/product/users", "User lookup", "product_users", uses_range=False, group="Product"),
     Page("/jobs", "Jobs", "jobs", uses_range=False, group="Operations"),
+    Page("/connections", "Connections", "connections", uses_range=False, group="Operations"),
 )
 
 NAV_GROUPS: tuple[tuple[str, tuple[Page, ...]], ...] = tuple(
