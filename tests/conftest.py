@@ -58,3 +58,4 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
                 "GROWTHOS_CURRENCY", "GROWTHOS_AS_OF"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GROWTHOS_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("GROWTHOS_SCHEDULER_ENABLED", "false")  # servers in tests schedule nothing unless asked

@@ -409,6 +409,8 @@ from growthos.cli_connections import connections_app  # noqa: E402
 
 app.add_typer(connections_app, name="connections")
 
+import growthos.cli_sync  # noqa: E402, F401  (registers `growthos sync`)
+
 
 def run() -> None:  # pragma: no cover - console entry point
     app()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import date, datetime
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,14 @@ class Settings(BaseSettings):
     """Named product features (feature -> the track events that mean it was used); empty: each event is one."""
     collector_max_queue_events: int = Field(default=500_000, ge=2_500)
     """Collected events acknowledged but not yet in the warehouse before new requests get 503 (journal backlog)."""
-    collector_max_commit_events: int = Field(default=5_000, gt=0)
-    """Most events the collector acknowledges with one journal sync."""
     collector_submit_timeout_s: float = Field(default=10.0, gt=0)
     """How long a collector request waits for its events to be stored before answering 503 (retries dedupe)."""
+    scheduler_enabled: bool = True
+    """Run the server's scheduler: syncs every ``sync_interval_minutes``, a build daily at ``build_time``."""
+    sync_interval_minutes: int = Field(default=60, ge=1)
+    """Minutes between the scheduled syncs of every connection (a build follows when one stored anything new)."""
+    build_time: str = "06:00"
+    """Time of day (HH:MM, 24-hour, in the reporting time zone) of the scheduled daily build."""
 
     @field_validator("currency")
     @classmethod
@@ -143,6 +148,13 @@ class Settings(BaseSettings):
         if len(v) != 3 or not v.isalpha():
             raise ValueError("must be a three-letter ISO 4217 code")
         return v.upper()
+
+    @field_validator("build_time")
+    @classmethod
+    def _valid_build_time(cls, v: str) -> str:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", v.strip()):
+            raise ValueError(f"build_time must be a time of day as HH:MM (24-hour, e.g. 06:00); got {v!r}")
+        return v.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -158,6 +170,12 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def build_at(self) -> dt_time:
+        """``build_time`` as a time of day (in the reporting time zone)."""
+        hours, minutes = self.build_time.split(":")
+        return dt_time(int(hours), int(minutes))
 
     @property
     def resolved_app_db_url(self) -> str:

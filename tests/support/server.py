@@ -43,7 +43,8 @@ def demo_workspace_settings(data_dir: Path) -> Settings:
     from growthos.workspace import Workspace
 
     base = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb")
-    settings = demo_settings(base).model_copy(update={"app_db_url": base.app_db_url, "engine": "duckdb"})
+    settings = demo_settings(base).model_copy(update={"app_db_url": base.app_db_url, "engine": "duckdb",
+                                                      "scheduler_enabled": False})
     with Workspace(settings) as ws:
         load_records(ws, generate())
     send_demo_app_events(settings)
@@ -76,10 +77,11 @@ def live_server(demo_settings_session: Settings) -> Iterator[LiveServer]:
 
 @contextmanager
 def empty_server(data_dir: Path) -> Iterator[LiveServer]:
-    """A server on a fresh data directory (nothing built, no events), with one key of each scope."""
+    """A server on a fresh data directory (nothing built, no events), with one key of each scope; no scheduler."""
     from growthos.store import AppStore
 
-    settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb")
+    settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb",
+                             scheduler_enabled=False)
     with AppStore.from_settings(settings) as store:
         keys = {scope: store.create_api_key(f"test {scope}", scope)[1] for scope in ("read", "ingest", "admin")}
     thread = BackgroundServer(settings)

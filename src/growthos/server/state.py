@@ -14,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from growthos.core.errors import Conflict, GrowthOSError
+from growthos.jobs.scheduler import Scheduler, server_schedules
+from growthos.jobs.sync_job import QueuedSync, SyncQueue
 from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
 from growthos.sources.collector import CollectorOptions, EventWriter
@@ -35,15 +37,22 @@ class ServerState:
         settings = workspace.settings
         self.collector = EventWriter(workspace.engine, CollectorOptions(
             max_queue_events=settings.collector_max_queue_events,
-            max_commit_events=settings.collector_max_commit_events,
             submit_timeout_s=settings.collector_submit_timeout_s,
         ), journal_dir=settings.data_dir / "collector-journal")
         """The one writer of collected events; started with the server (``start``)."""
+        self.syncs = SyncQueue(self._writer, workspace, publish=self.events.publish, start_build=self.start_build)
+        """Connector syncs, queued on the writer thread with the builds (``start_sync``)."""
+        self.scheduler: Scheduler | None = None
+        """Hourly syncs and the daily build, when ``scheduler_enabled`` (started with the server)."""
 
     def start(self) -> None:
         """Open and migrate the app database and start the event writer, before the first request."""
         self.workspace.store  # noqa: B018
         self.collector.start()
+        if self.settings.scheduler_enabled:
+            self.scheduler = Scheduler(server_schedules(self.settings, sync=self.syncs.submit_scheduled,
+                                                        build=self.start_build))
+            self.scheduler.start()
 
     @property
     def settings(self):
@@ -82,7 +91,15 @@ class ServerState:
             self._running_build = self._writer.submit(run)
             return self._running_build
 
+    def start_sync(self, connection: str | None = None, *, full: bool = False, build_after: bool = False) -> QueuedSync:
+        """Queue the sync of a connection (or of every connection of a connector kind, or of all) on the writer
+        thread, so a sync and a build never write at once; each is a job run, recorded as running from now."""
+        return self.syncs.submit(connection, full=full, build_after=build_after)
+
     def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.syncs.close()
         self.collector.close()
         self._writer.shutdown(wait=True)
         self.workspace.close()

@@ -286,18 +286,32 @@ def test_appends_coexist_with_a_long_transaction_elsewhere(start_writer, warehou
     assert stored_ids(reader) == ["during-build"]
 
 
-def test_commit_linger_must_not_be_negative() -> None:
+def test_load_linger_must_not_be_negative() -> None:
     from growthos.sources.collector import CollectorOptions
 
-    assert CollectorOptions(commit_linger_s=0).commit_linger_s == 0
+    assert CollectorOptions(load_linger_s=0).load_linger_s == 0
     with pytest.raises(ValueError):
-        CollectorOptions(commit_linger_s=-0.001)
+        CollectorOptions(load_linger_s=-0.001)
 
 
-def test_without_linger_a_lone_submitter_is_committed_alone(start_writer, reader) -> None:
-    writer = start_writer(commit_linger_s=0)
+def test_appended_events_load_after_the_linger_without_anyone_waiting(start_writer, reader) -> None:
+    writer = start_writer(load_linger_s=0.2)
+    writer.append([track("m0", user="u")])
+    writer.append([track("m1", user="u")])
+    assert writer.stats().queued_events == 2  # on disk, lingering for more
+    assert stored_ids(reader) == []
+    for _ in range(300):
+        if writer.stats().queued_events == 0:
+            break
+        threading.Event().wait(0.01)
+    assert stored_ids(reader) == ["m0", "m1"]
+    assert writer.stats().transactions == 1  # both in one load
+
+
+def test_each_submit_waits_for_its_own_load(start_writer, reader) -> None:
+    writer = start_writer(load_linger_s=30)  # submit never waits for the linger
     for i in range(3):
-        assert writer.submit([track(f"m{i}", user="u")]) == WriteResult(1, 0)
+        assert writer.submit([track(f"m{i}", user="u")], timeout=5) == WriteResult(1, 0)
     assert writer.stats().transactions == 3
     assert stored_ids(reader) == ["m0", "m1", "m2"]
 

@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from growthos.server.api import builds, catalogue, collector, connections, health, jobs, metrics, oauth, product, stream
+from growthos.server.api import (
+    builds,
+    catalogue,
+    collector,
+    connections,
+    health,
+    jobs,
+    metrics,
+    oauth,
+    product,
+    stream,
+    syncs,
+)
 
 router = APIRouter(prefix="/api")
 router.include_router(health.router)
@@ -15,6 +27,7 @@ router.include_router(collector.analytics_router)
 router.include_router(product.router)
 router.include_router(connections.router)
 router.include_router(oauth.router)
+router.include_router(syncs.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

@@ -11,7 +11,6 @@ ones 413, and a full queue or a failed commit 503 with Retry-After (a retry is d
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -35,7 +34,6 @@ from growthos.sources.collector import (
     Event,
     ParsedRequest,
     PayloadTooLarge,
-    WriteTimeout,
     decode_body,
     parse_app_event,
     parse_segment,
@@ -115,42 +113,16 @@ async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str 
     return await read_body(request, limit), header_key
 
 
-OnDurable = Callable[[int, BaseException | None], None]
-
-
-async def journaled(request: Request, enqueue: Callable[[OnDurable], None]) -> None:
-    """Run ``enqueue(on_durable)`` on a worker thread (parsing is CPU work) and return once the journal
-    thread reports the events synced: the wait holds no thread (measured: a worker blocked on the sync, then
-    woken, cost ~3 ms per request in GIL hand-offs). 503 ``WriteTimeout`` after the submit timeout."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-        if not future.done():
-            future.set_exception(error) if error is not None else future.set_result(None)
-
-    def on_durable(_position: int, error: BaseException | None) -> None:
-        loop.call_soon_threadsafe(settle, done, error)
-
-    await run_in_threadpool(enqueue, on_durable)
-    collector = server_state(request).collector
-    try:
-        await asyncio.wait_for(asyncio.shield(done), collector.options.submit_timeout_s)
-    except TimeoutError:
-        raise WriteTimeout(f"not journaled within {collector.options.submit_timeout_s:g} s",
-                           retry_after=collector.options.retry_after_s) from None
-
-
 def _segment_route(kind: str) -> Callable[..., Any]:
     async def receive(request: Request) -> JSONResponse:
         received_at = datetime.now(UTC)
         raw, header_key = await read_segment_request(request, kind)
 
-        def enqueue(on_durable: OnDurable) -> None:
+        def ingest() -> None:
             parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
-            server_state(request).collector.append_later(parsed.events, on_durable)
+            server_state(request).collector.append(parsed.events)
 
-        await journaled(request, enqueue)
+        await run_in_threadpool(ingest)
         return JSONResponse({"success": True})
 
     receive.__name__ = f"segment_{kind}"

@@ -141,12 +141,12 @@ class Journal:
     def _rotate(self, needed: int) -> None:
         """A new segment starting at the current end, large enough for ``needed`` bytes."""
         size = min(self._capacity * 2, self.segment_bytes)
-        os.close(self._fd)
-        self._fd = None
-        self._create(self._end, max(size, needed + _HEADER.size))
+        old = self._fd
+        self._create(self._end, max(size, needed + _HEADER.size))  # on failure the old segment stays current
+        os.close(old)
 
     def _create(self, start: int, size: int) -> None:
-        """A zero-filled segment, durable with its directory entry, then open for writing."""
+        """A zero-filled segment, durable with its directory entry, then the one open for writing."""
         path = self._path(start)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -160,7 +160,8 @@ class Journal:
         os.replace(tmp, path)
         _sync_dir(self.directory)
         with self._lock:
-            self._starts.append(start)
+            if not self._starts or self._starts[-1] != start:  # an empty newest segment is replaced
+                self._starts.append(start)
         self._open_segment(start)
 
     def _open_segment(self, start: int) -> None:

@@ -20,18 +20,14 @@ class CollectorOptions:
     max_batch_messages: int = 2500
     """Most messages in one batch (Segment: 2,500)."""
     max_queue_events: int = 500_000
-    """Events acknowledged or queued but not yet in the warehouse (the journal holds them, ~700 bytes
-    each); a submission that does not fit is refused with ``Overloaded`` (503)."""
-    max_commit_events: int = 5_000
-    """Events acknowledged by one journal sync at most (whole submissions; a larger one goes alone)."""
+    """Events acknowledged but not yet in the warehouse (the journal holds them, ~700 bytes each); a
+    batch that does not fit is refused with ``Overloaded`` (503)."""
     max_load_bytes: int = 16 * 1024 * 1024
     """Journal bytes loaded into the warehouse in one transaction at most (~24,000 events)."""
     load_min_bytes: int = 2 * 1024 * 1024
     """Backlog (journal bytes, ~3,000 events) the loader loads at once; smaller ones wait up to ``load_linger_s``."""
     load_linger_s: float = 0.25
     """Longest a backlog waits for the loader when nobody waits for it (reads and ``submit`` never wait)."""
-    commit_linger_s: float = 0.0
-    """Longest wait for more submissions before a journal sync (see ``EventWriter``); 0 never waits."""
     submit_timeout_s: float = 10.0
     """How long a request waits for its events to be stored before answering ``WriteTimeout`` (503)."""
     retry_after_s: float = 1.0
@@ -40,7 +36,7 @@ class CollectorOptions:
     def __post_init__(self) -> None:
         if self.max_queue_events < self.max_batch_messages:
             raise ValueError("max_queue_events must hold at least one full batch (max_batch_messages)")
-        if min(self.max_message_bytes, self.max_batch_bytes, self.max_commit_events, self.max_load_bytes) <= 0:
+        if min(self.max_message_bytes, self.max_batch_bytes, self.max_load_bytes, self.load_min_bytes) <= 0:
             raise ValueError("collector limits must be positive")
-        if self.commit_linger_s < 0:
-            raise ValueError("commit_linger_s must not be negative")
+        if self.load_linger_s < 0:
+            raise ValueError("load_linger_s must not be negative")

@@ -1,25 +1,22 @@
-"""The one writer of collected events: a synced journal for acknowledgements, a loader for the warehouse.
+"""The one writer of collected events: a durable journal for acknowledgements, a loader for the warehouse.
 
-Two stages, each on its own thread:
-
-1. **Journal** (acknowledgement). Request threads encode their batch into Arrow columns and an Arrow
-   IPC record-batch message on their own thread, then queue it. The journal thread takes everything
-   queued (whole submissions, up to ``max_commit_events``), appends the frames to the journal
-   (journal.py) and syncs it once (``fdatasync``) for the group, then wakes the group's submitters:
-   :meth:`EventWriter.append` returns here — the batch is on disk and survives ``kill -9`` or power
-   loss. Linger: before taking a group the thread waits (at most ``commit_linger_s``) until as many
-   submissions are queued as there were submitters last time; a lone client never waits.
-2. **Loader** (the warehouse). The loader thread reads the journal from the position the warehouse
+1. **Journal** (acknowledgement). The caller's thread encodes its batch into Arrow columns and one
+   Arrow IPC record-batch message, frames it, and writes the frame to the journal (journal.py) under
+   one lock: an ``O_DSYNC`` write into a zero-filled segment, ~0.1 ms, durable when it returns.
+   :meth:`EventWriter.append` returns here — the batch survives ``kill -9`` or a power loss.
+2. **Loader** (the warehouse), on its own thread, reads the journal from the position the warehouse
    has loaded up to, joins the frames' tables, and in ONE DuckDB transaction appends them to
    ``events`` (sorted by person, see schema.py), updates ``identity_map`` and records the new journal
-   position in ``collector_journal``. It takes whatever the journal holds (up to ``max_load_bytes``),
-   so its batches grow with the load and its fixed costs (statements, COMMIT) are spread over
-   thousands of events. :meth:`EventWriter.submit` returns here, with the events' ``WriteResult``.
-   A failed load is retried with backoff: its events are acknowledged and are never dropped.
+   position in ``collector_journal``. It loads once ``load_min_bytes`` are waiting, or
+   ``load_linger_s`` after the first, or at once when a caller waits (:meth:`EventWriter.submit`,
+   :meth:`EventWriter.flush`): its transactions hold thousands of events, spreading their fixed costs
+   (statements, COMMIT), and leave the CPU to the requests meanwhile. A failed load is retried with
+   backoff: its events are acknowledged and never dropped.
 
-Why two stages: a DuckDB commit of a few hundred events cost ~40 ms (identity statements, the events
-INSERT, COMMIT, each with ~1 ms fixed cost) and bounded ingestion at ~12,000 events/s; appending to a
-file and syncing it costs well under a millisecond whatever the batch (bench/collector.py).
+Why: committing every request's batch to DuckDB (a group commit of a few hundred events cost ~40 ms:
+identity statements, the events INSERT, COMMIT, each with ~1 ms fixed cost) bounded ingestion at
+~12,000 events/s. A journal thread with group commit was tried before this: the hand-offs between the
+request thread, the journal thread and back (each waiting for the GIL) cost more than the writes.
 
 Exactly once: the journal position is committed with the events it covers, so after a crash the
 loader resumes right after the last loaded frame (tests/sources/collector/test_collector_durability.py
@@ -28,8 +25,8 @@ load the first occurrence wins; against the table the loader first tries a plain
 the primary-key index) and only when that meets a stored key (a client retry) redoes the transaction
 with an anti-join ... RETURNING (5-20x slower per batch, so only when needed).
 
-Back-pressure: at most ``max_queue_events`` events are acknowledged or queued but not yet loaded; a
-submission that does not fit is refused with ``Overloaded`` (503, Retry-After) at once.
+Back-pressure: at most ``max_queue_events`` events are acknowledged but not yet loaded; a batch that
+does not fit is refused with ``Overloaded`` (503, Retry-After) at once.
 
 Readers that must see every acknowledged event call :meth:`EventWriter.flush` first (it returns at
 once when the loader has caught up).
@@ -104,19 +101,17 @@ class WriteResult:
 @dataclass(frozen=True, slots=True)
 class WriterStats:
     submits: int
-    """Submissions accepted into the queue."""
+    """Batches written to the journal."""
     events: int
     """Events in them."""
     accepted: int
     """Events newly stored in the warehouse."""
     duplicates: int
     """Events found stored already (or repeated in one load)."""
-    journal_syncs: int
-    """Journal appends (one fdatasync each), i.e. acknowledgement groups."""
-    largest_sync: int
-    """Most events acknowledged by one sync."""
-    sync_seconds: float
-    """Time spent syncing the journal (fdatasync), in total."""
+    journal_writes: int
+    """Durable journal writes (each holds every batch that was waiting for one)."""
+    journal_seconds: float
+    """Time spent in durable journal writes, in total."""
     transactions: int
     """Committed warehouse loads."""
     failed_transactions: int
@@ -136,34 +131,22 @@ class WriterStats:
 
 
 class _Submission:
-    __slots__ = ("table", "payload", "size", "end", "durable", "want_result", "result", "error", "on_durable")
+    __slots__ = ("size", "frame", "end", "result", "error", "want_result")
 
-    def __init__(self, events: Sequence[Event], *, want_result: bool,
-                 on_durable: Callable[[int, BaseException | None], None] | None = None) -> None:
-        # Work done here, on the caller's thread: the parser's batches are rows already, other events
-        # are encoded; then the Arrow columns (without ingest_seq, assigned at load) and their IPC bytes.
+    def __init__(self, events: Sequence[Event]) -> None:
+        # The parser's batches are rows already; other events are encoded. Then the Arrow columns
+        # (without ingest_seq, assigned at load), checked, as one framed IPC message.
         rows = events.rows if isinstance(events, EventBatch) else [ev.to_row() for ev in events]
         self.size = len(rows)
-        self.table = _arrow_rows(list(zip(*rows, strict=True))) if rows else None
-        if self.table is not None:
-            _check_required(self.table)
-        self.payload = frame(_serialize(self.table)) if self.table is not None else b""
+        table = _arrow_rows(list(zip(*rows, strict=True)))
+        _check_required(table)
+        self.frame = frame(_serialize(table))
         self.end = -1
-        """Journal position after this submission's frame, once journaled."""
-        self.durable = threading.Event()
-        self.want_result = want_result
+        """Journal position after this batch's frame, once written."""
         self.result: WriteResult | None = None
+        """Set by the loader for ``submit``."""
         self.error: BaseException | None = None
-        self.on_durable = on_durable
-
-    def settle(self) -> None:
-        """Wake whoever waits for the journal (the lock is not held)."""
-        self.durable.set()
-        if self.on_durable is not None:
-            try:
-                self.on_durable(self.end, self.error)
-            except Exception:
-                log.exception("collector on_durable callback failed")
+        self.want_result = False
 
 
 class _Task:
@@ -192,26 +175,25 @@ class EventWriter:
         self._journal = Journal(journal_dir)
         self._engine: Engine | None = None
         self._cond = threading.Condition()
-        self._queue: deque[_Submission] = deque()  # waiting for the journal
+        self._unwritten: list[_Submission] = []  # batches waiting for the next journal write
+        self._writing = False  # a thread is writing to the journal (with _cond released)
         self._tasks: deque[_Task] = deque()
         self._waiting: dict[int, _Submission] = {}  # journal end -> submission waiting for its load
         self._backlog: deque[tuple[int, int]] = deque()  # (journal end, events) acknowledged, not loaded
-        self._pending_events = 0  # queued + acknowledged, not loaded
+        self._pending_events = 0  # acknowledged, not loaded
         self._loaded = 0  # journal position loaded into the warehouse
-        self._durable = 0  # journal position synced, its submitters registered (the loader reads up to here)
+        self._durable = 0  # journal position written (the loader reads up to here)
         self._unloaded_since = 0.0  # when the backlog last grew from empty
         self._hurry = 0  # callers waiting for the loader (submit, flush)
         self._accepting = False
         self._stopping = False
-        self._threads: list[threading.Thread] = []
+        self._loader: threading.Thread | None = None
         self._next_seq = 1
         self._identities = IdentityCache()
-        self._arrived = 0  # submissions enqueued since the last take
-        self._expected = 0  # submitters of the last group plus those that arrived during its sync
+        self._journal_seconds = 0.0
         self._counts = dict.fromkeys(
-            ("submits", "events", "accepted", "duplicates", "journal_syncs", "largest_sync", "transactions",
-             "failed_transactions", "slow_dedup_transactions", "largest_commit", "overloaded", "identity_merges",
-             "identity_refused"), 0)
+            ("submits", "events", "journal_writes", "accepted", "duplicates", "transactions", "failed_transactions",
+             "slow_dedup_transactions", "largest_commit", "overloaded", "identity_merges", "identity_refused"), 0)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -229,27 +211,22 @@ class EventWriter:
             self._next_seq = int(seq.column("s")[0].as_py())
             self._identities.load(self._engine)
             self._accepting, self._stopping = True, False
-            self._threads = [
-                threading.Thread(target=self._journal_loop, name=f"{self._thread_name}-journal", daemon=True),
-                threading.Thread(target=self._load_loop, name=self._thread_name, daemon=True),
-            ]
-            for thread in self._threads:
-                thread.start()
+            self._loader = threading.Thread(target=self._load_loop, name=self._thread_name, daemon=True)
+            self._loader.start()
         return self
 
     def close(self, timeout: float | None = None) -> None:
-        """Stop accepting; journal what is queued, load everything journaled, stop the threads."""
+        """Stop accepting, load everything journaled, stop the loader and release the files."""
         with self._cond:
             if not self._accepting:
                 return
             self._accepting = False
-            self._cond.notify_all()
-        self._threads[0].join(timeout)
-        with self._cond:
+            self._cond.wait_for(lambda: not (self._writing or self._unwritten))  # batches already accepted
             self._stopping = True
             self._cond.notify_all()
-        self._threads[1].join(timeout)
-        if not any(t.is_alive() for t in self._threads):
+        assert self._loader is not None
+        self._loader.join(timeout)
+        if not self._loader.is_alive():
             self._journal.close()
             if self._engine is not None:
                 self._engine.close()
@@ -263,41 +240,28 @@ class EventWriter:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def append(self, events: Sequence[Event], timeout: float | None = None) -> int:
+    def append(self, events: Sequence[Event]) -> int:
         """Store ``events`` durably in the journal; returns (the journal position after them) once they
-        are synced to disk. They reach the warehouse shortly after (see :meth:`flush`).
+        are on disk. They reach the warehouse moments later (see :meth:`flush`).
 
         Raises ``InvalidInput`` (a value of the wrong type, a required column missing), ``Overloaded``
-        when the backlog is full, ``WriteTimeout`` after ``timeout`` seconds (default
-        ``options.submit_timeout_s``; the events may still be stored, and a retry is deduplicated),
-        ``WriteFailed`` when the journal could not be written, ``WriterClosed`` when not running."""
+        when the backlog is full, ``WriteFailed`` when the journal could not be written (nothing of the
+        batch is kept), ``WriterClosed`` when not running — the last three 503 with ``retry_after``."""
         if not events:
             with self._cond:
                 return self._durable
-        submission = self._enqueue(events, want_result=False)
-        self._wait_durable(submission, timeout)
-        return submission.end
-
-    def append_later(self, events: Sequence[Event], on_durable: Callable[[int, BaseException | None], None]) -> None:
-        """Queue ``events`` for the journal and return at once; ``on_durable(position, error)`` is called on
-        the journal thread once they are synced (``error`` None) or could not be written (``WriteFailed``).
-        For callers that wait without a thread (the HTTP routes await it). Raises as :meth:`append`."""
-        if not events:
-            on_durable(self._durable, None)
-            return
-        self._enqueue(events, want_result=False, on_durable=on_durable)
+        return self._write(events, want_result=False).end
 
     def submit(self, events: Sequence[Event], timeout: float | None = None) -> WriteResult:
-        """Store ``events`` and return once they are in the warehouse, with how many were new.
-        Raises as :meth:`append`."""
+        """Store ``events`` and return once they are in the warehouse, with how many were new. Raises as
+        :meth:`append`, and ``WriteTimeout`` after ``timeout`` seconds (default ``options.submit_timeout_s``;
+        the events are journaled and will be loaded)."""
         if not events:
             return WriteResult(0, 0)
         limit = self.options.submit_timeout_s if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        submission = self._enqueue(events, want_result=True)
-        self._wait_durable(submission, limit)
+        submission = self._write(events, want_result=True)
         with self._cond, self._hurrying():
-            if not self._cond.wait_for(lambda: submission.result is not None, max(deadline - time.monotonic(), 0)):
+            if not self._cond.wait_for(lambda: submission.result is not None, limit):
                 self._waiting.pop(submission.end, None)
                 raise WriteTimeout(f"not loaded within {limit:g} s (it is journaled and will be)",
                                    retry_after=self.options.retry_after_s)
@@ -310,8 +274,8 @@ class EventWriter:
             if self._loaded >= target:
                 return True
             with self._hurrying():
-                return self._cond.wait_for(lambda: self._loaded >= target or not self._threads[1].is_alive(),
-                                       timeout)
+                return self._cond.wait_for(
+                    lambda: self._loaded >= target or self._loader is None or not self._loader.is_alive(), timeout)
 
     @contextmanager
     def _hurrying(self) -> Iterator[None]:
@@ -344,103 +308,75 @@ class EventWriter:
 
     def stats(self) -> WriterStats:
         with self._cond:
-            return WriterStats(queued_events=self._pending_events, sync_seconds=self._journal.sync_seconds,
+            return WriterStats(queued_events=self._pending_events, journal_seconds=self._journal_seconds,
                                **self._counts)
 
-    def _enqueue(self, events: Sequence[Event], *, want_result: bool,
-                 on_durable: Callable[[int, BaseException | None], None] | None = None) -> _Submission:
+    def _write(self, events: Sequence[Event], *, want_result: bool) -> _Submission:
+        """Encode ``events`` (on this thread) and write them to the journal, durably."""
         options = self.options
         if len(events) > options.max_queue_events:
             raise InvalidInput(f"{len(events)} events exceed the queue ({options.max_queue_events})", field="events")
         try:
-            submission = _Submission(events, want_result=want_result, on_durable=on_durable)
+            submission = _Submission(events)
         except (pa.ArrowException, AttributeError, TypeError, ValueError) as exc:  # a value of the wrong type
             raise InvalidInput(f"events cannot be stored: {exc}", field="events") from None
+        submission.want_result = want_result
+        retry = options.retry_after_s
         with self._cond:
             if not self._accepting:
-                raise WriterClosed("the event writer is not running", retry_after=options.retry_after_s)
+                raise WriterClosed("the event writer is not running", retry_after=retry)
             if self._pending_events + submission.size > options.max_queue_events:
                 self._counts["overloaded"] += 1
                 raise Overloaded(f"{self._pending_events} events are waiting to be stored; try again shortly",
-                                 retry_after=options.retry_after_s)
-            self._queue.append(submission)
+                                 retry_after=retry)
             self._pending_events += submission.size
-            self._arrived += 1
-            self._counts["submits"] += 1
-            self._counts["events"] += submission.size
-            self._cond.notify_all()
+            self._unwritten.append(submission)
+            while submission.end < 0 and submission.error is None:
+                if self._writing:
+                    self._cond.wait()  # the thread writing now, or the next, writes this one too
+                else:
+                    self._write_group()
+            if submission.error is not None:
+                raise submission.error
         return submission
 
-    def _wait_durable(self, submission: _Submission, timeout: float | None) -> None:
-        limit = self.options.submit_timeout_s if timeout is None else timeout
-        if not submission.durable.wait(limit):
-            raise WriteTimeout(f"not journaled within {limit:g} s", retry_after=self.options.retry_after_s)
-        if submission.error is not None:
-            raise submission.error
-
-    # -- stage 1: the journal thread ----------------------------------------------------------------
-
-    def _journal_loop(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._queue or not self._accepting)
-                if not self._queue:
-                    return
-                self._linger()
-                group = self._take()
-                self._expected = len(group)
-                self._arrived = 0
-            self._sync(group)
-
-    def _linger(self) -> None:
-        """Wait up to ``commit_linger_s`` (the lock is released meanwhile) until as many submissions are
-        queued as there were submitters last time: those of the last group plus those that arrived
-        while it synced. Clients just acknowledged usually send their next batch within a few ms."""
-        expected = self._expected + self._arrived
-        linger = self.options.commit_linger_s
-        if linger <= 0 or len(self._queue) >= expected:
-            return
-        self._cond.wait_for(lambda: len(self._queue) >= expected or not self._accepting, timeout=linger)
-
-    def _take(self) -> list[_Submission]:
-        """Whole submissions up to max_commit_events (at least one)."""
-        group = [self._queue.popleft()]
-        size = group[0].size
-        while self._queue and size + self._queue[0].size <= self.options.max_commit_events:
-            size += self._queue[0].size
-            group.append(self._queue.popleft())
-        return group
-
-    def _sync(self, group: list[_Submission]) -> None:
+    def _write_group(self) -> None:
+        """Write every batch waiting for the journal in one durable write (lock held, released meanwhile).
+        The thread that finds no write running does it for everyone queued: batches arriving during a
+        write go together in the next, so the writes follow the disk, not the request rate."""
+        group = list(self._unwritten)
+        self._unwritten.clear()
+        self._writing = True
+        self._cond.release()
+        started = time.perf_counter()
         try:
-            ends = self._journal.append([s.payload for s in group])
-        except Exception as exc:
-            log.exception("collector journal append failed")
-            error = WriteFailed(f"events not stored: {exc}", retry_after=self.options.retry_after_s)
-            with self._cond:
-                self._pending_events -= sum(s.size for s in group)
-            for submission in group:
-                submission.error = error
-                submission.settle()
-            return
-        with self._cond:
-            c = self._counts
-            c["journal_syncs"] += 1
-            c["largest_sync"] = max(c["largest_sync"], sum(s.size for s in group))
-            for submission, end in zip(group, ends, strict=True):
-                submission.end = end
-                self._backlog.append((end, submission.size))
-                if submission.want_result:
-                    self._waiting[end] = submission
+            ends, error = self._journal.append([s.frame for s in group]), None
+        except OSError as exc:
+            log.exception("collector journal write failed")
+            ends, error = [], WriteFailed(f"events not stored: {exc}", retry_after=self.options.retry_after_s)
+        finally:
+            self._cond.acquire()
+            self._writing = False
+        self._journal_seconds += time.perf_counter() - started
+        if error is not None:
+            for s in group:
+                s.error = error
+                self._pending_events -= s.size
+        else:
+            self._counts["journal_writes"] += 1
+            for s, end in zip(group, ends, strict=True):
+                s.end = end
+                self._counts["submits"] += 1
+                self._counts["events"] += s.size
+                self._backlog.append((end, s.size))
+                if s.want_result:
+                    self._waiting[end] = s
             if self._durable == self._loaded:
                 self._unloaded_since = time.monotonic()
             self._durable = ends[-1]
-            self._cond.notify_all()
-        for submission in group:
-            submission.table = None  # the loader reads the journal
-            submission.settle()
+        self._cond.notify_all()
 
-    # -- stage 2: the loader thread -----------------------------------------------------------------
+    # -- the loader thread --------------------------------------------------------------------------
 
     def _load_loop(self) -> None:
         failures = 0
@@ -619,9 +555,8 @@ def _warm_up() -> None:
     """Convert one row: pyarrow's first conversion of Python objects imports pandas when installed
     (0.3-0.8 s), which should not delay the first acknowledgement."""
     now = datetime.now(UTC)
-    table = _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now, anonymous_id="w")],
-                        want_result=False)
-    _deserialize(memoryview(table.payload)[8:])
+    warm = _Submission([Event(message_id="warm-up", type="track", timestamp=now, received_at=now, anonymous_id="w")])
+    _deserialize(memoryview(warm.frame)[8:])
 
 
 def _is_duplicate_key(exc: WarehouseError) -> bool:

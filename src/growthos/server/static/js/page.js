@@ -61,6 +61,9 @@ export function startPage({ load, render }) {
       refresh();
     },
     build_failed: (data) => toast(`A build failed: ${data.error ?? "see Jobs"}`),
+    sync_finished: () => {
+      if (document.body.dataset.page === "jobs") refresh();  // other pages change with the next build
+    },
   });
   refresh();
   return refresh;
