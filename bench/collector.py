@@ -264,7 +264,8 @@ def report(args: argparse.Namespace, stamp: str, phases: list[dict[str, Any]], s
         + ", ".join(f"{p['loaded_s']:.1f} s ({p['acked_events'] / p['loaded_s']:,.0f} events/s)" for p in real)
         + " from the phase's start",
         f"journal: {stats['journal_writes']} durable writes of "
-        f"{stats['submits'] / max(stats['journal_writes'], 1):.1f} batches on average, {1000 * stats['journal_seconds'] / max(stats['journal_writes'], 1):.2f} ms each",
+        f"{stats['submits'] / max(stats['journal_writes'], 1):.1f} batches on average, "
+        f"{1000 * stats['journal_seconds'] / max(stats['journal_writes'], 1):.2f} ms each",
         f"loader: {stats['transactions']} transactions, {tx_events:.0f} events each on average, largest "
         f"{stats['largest_commit']}, accepted {stats['accepted']}, duplicates {stats['duplicates']}, "
         f"overloaded {stats['overloaded']}, failed {stats['failed_transactions']}",
