@@ -23,10 +23,9 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from growthos.config import load_settings
-from growthos.server.api.collector import parse_segment_request, read_segment_request
+from growthos.server.api.collector import off_loop_if_large, parse_segment_request, read_segment_request
 from growthos.server.api.params import server_state
 from growthos.server.app import create_app
 
@@ -35,8 +34,8 @@ async def discard_batch(request: Request) -> JSONResponse:
     """``/v1/batch`` up to, not including, the write: the real route's own read and parse functions."""
     received_at = datetime.now(UTC)
     raw, header_key = await read_segment_request(request, "batch")
-    await run_in_threadpool(parse_segment_request, request, "batch", raw, header_key=header_key,
-                            received_at=received_at)
+    await off_loop_if_large(raw, lambda: parse_segment_request(request, "batch", raw, header_key=header_key,
+                                                               received_at=received_at))
     return JSONResponse({"success": True})
 
 
