@@ -59,8 +59,10 @@ def submit_in_thread(writer: EventWriter, events, results: list, **kwargs) -> th
 
 
 def wait_queued(writer: EventWriter, n: int) -> None:
+    """Until ``n`` events are in the journal, waiting for the loader."""
     for _ in range(500):
-        if writer.stats().queued_events >= n:
+        stats = writer.stats()
+        if stats.events >= n and stats.queued_events >= n:
             return
         threading.Event().wait(0.01)
     raise AssertionError(f"queue never reached {n}: {writer.stats()}")
