@@ -27,6 +27,7 @@ from growthos.sources.google_auth import (
 )
 from growthos.sources.http import (
     ApiClient,
+    ApiWrapper,
     AuthError,
     ConnectorError,
     RetryableConnectorError,
@@ -72,7 +73,7 @@ def ga4_error(status: int, body: Any) -> ConnectorError | None:
     return TerminalConnectorError(message, http_status=code)
 
 
-class GA4Api:
+class GA4Api(ApiWrapper):
     """``run_report(body)`` → one page; ``report_pages(body)`` → every page of a report."""
 
     def __init__(
@@ -89,15 +90,6 @@ class GA4Api:
         self.tokens = tokens or GoogleTokenProvider.from_config(config, retry=self.retry, timeouts=timeouts)
         self.client = ApiClient.for_connection(config, DEFAULT_BASE_URL, auth_headers=self.tokens.headers,
                                                retry=self.retry, timeouts=timeouts, on_error_response=_error_response)
-
-    def __enter__(self) -> GA4Api:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.client.close()
 
     def run_report(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """One runReport request, retried; a 401 gets one fresh access token."""

@@ -30,6 +30,7 @@ from growthos.sources.google_auth import (
 )
 from growthos.sources.http import (
     ApiClient,
+    ApiWrapper,
     AuthError,
     ConnectorError,
     RetryableConnectorError,
@@ -93,7 +94,7 @@ def ads_error(status: int, body: Any) -> ConnectorError | None:
     return TerminalConnectorError(message, http_status=code)
 
 
-class GoogleAdsApi:
+class GoogleAdsApi(ApiWrapper):
     """``search_stream(query)`` → the pages (batches) of one searchStream answer, checked whole."""
 
     def __init__(
@@ -127,15 +128,6 @@ class GoogleAdsApi:
 
         self.client = ApiClient.for_connection(config, DEFAULT_BASE_URL, auth_headers=auth_headers, retry=self.retry,
                                                timeouts=timeouts, on_error_response=_error_response)
-
-    def __enter__(self) -> GoogleAdsApi:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.client.close()
 
     def search_stream(self, query: str) -> list[Page]:
         """Every batch of the answer to ``query``; an error anywhere in it raises (and retries) first."""

@@ -1,6 +1,6 @@
 """The connectors' shared HTTP client core: typed errors, a retry policy, an httpx client and paginators."""
 
-from growthos.sources.http.client import ApiClient, ClientStats, Timeouts
+from growthos.sources.http.client import ApiClient, ApiWrapper, ClientStats, Timeouts
 from growthos.sources.http.errors import (
     AuthError,
     ConnectorError,
@@ -10,6 +10,7 @@ from growthos.sources.http.errors import (
 from growthos.sources.http.retry import RetryPolicy
 
 __all__ = [
+    "ApiWrapper",
     "ApiClient",
     "AuthError",
     "ClientStats",

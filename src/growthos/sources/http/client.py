@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import orjson
@@ -214,3 +214,18 @@ class ApiClient:
     def _count_retry(self, error: BaseException, wait: float) -> None:
         self.stats.retries += 1
         self.stats.waited += wait
+
+
+class ApiWrapper:
+    """Base of a connector's API class holding an ``ApiClient``: a context manager that closes it."""
+
+    client: ApiClient
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()

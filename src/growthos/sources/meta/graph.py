@@ -22,6 +22,7 @@ import orjson
 from growthos.sources.connectors import ConnectionConfig
 from growthos.sources.http import (
     ApiClient,
+    ApiWrapper,
     AuthError,
     ConnectorError,
     RetryableConnectorError,
@@ -142,7 +143,7 @@ def split_next(url: str) -> tuple[str, dict[str, str]]:
     return parts.path, params
 
 
-class MetaGraph:
+class MetaGraph(ApiWrapper):
     """``get(path, params)`` / ``post(path, params)`` → Meta's JSON object, retried and paced by usage."""
 
     def __init__(self, config: ConnectionConfig, *, retry: RetryPolicy | None = None,
@@ -157,15 +158,6 @@ class MetaGraph:
             timeouts=timeouts, on_error_response=_error_response,
         )
         self.usage = UsageThrottle()
-
-    def __enter__(self) -> MetaGraph:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.client.close()
 
     @property
     def account_path(self) -> str:

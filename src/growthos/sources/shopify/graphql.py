@@ -14,6 +14,7 @@ import orjson
 from growthos.sources.connectors import ConnectionConfig
 from growthos.sources.http import (
     ApiClient,
+    ApiWrapper,
     AuthError,
     ConnectorError,
     RetryableConnectorError,
@@ -46,7 +47,7 @@ def shop_domain(value: str) -> str:
     return host
 
 
-class ShopifyGraphQL:
+class ShopifyGraphQL(ApiWrapper):
     """``execute(operation, query, variables)`` → the response's ``data``, retried and throttled."""
 
     def __init__(
@@ -75,15 +76,6 @@ class ShopifyGraphQL:
             on_error_response=self._error_response,
         )
         self.throttle = CostThrottle(clock)
-
-    def __enter__(self) -> ShopifyGraphQL:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.client.close()
 
     def execute(self, operation: str, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run one GraphQL document; waits first when the bucket would not cover its expected cost."""
