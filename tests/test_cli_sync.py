@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.shopify import INVALID_TOKEN, FakeShopify, fixture_shop
+from fakes.shopify import INVALID_TOKEN, FakeShopify, fixture_products, fixture_shop
 from typer.testing import CliRunner
 
 from growthos.cli import app as cli
@@ -20,7 +20,7 @@ from growthos.config import load_settings
 from growthos.workspace import Workspace
 
 TOKEN = "shpat_cli_sync_token_1234"
-ORDERS, CUSTOMERS = 30, 20
+ORDERS, CUSTOMERS, PRODUCTS = 30, 20, 8
 
 runner = CliRunner()
 
@@ -28,7 +28,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeShopify]:
     orders, customers = fixture_shop(orders=ORDERS, customers=CUSTOMERS)
-    service = FakeShopify(orders, customers, token=TOKEN, maximum=100_000, restore_rate=10_000)
+    service = FakeShopify(orders, customers, fixture_products(PRODUCTS), token=TOKEN, maximum=100_000,
+                          restore_rate=10_000)
     with service.serve():
         yield service
 
@@ -72,13 +73,14 @@ def test_sync_lands_the_records_and_records_a_job_run(data_dir: Path, fake: Fake
     assert result.exit_code == 0, result.output
     assert "main-shop" in result.stdout and "ok" in result.stdout and "order 30 / 30" in result.stdout
     assert "growthos build" in result.stderr
-    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS}  # every node the fake holds
+    # every node the fake holds
+    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
     [job] = sync_jobs(data_dir)
     assert job["status"] == "succeeded" and job["params"] == {"connection": "main-shop", "full": False}
-    assert job["rows"] == {"order": ORDERS, "customer": CUSTOMERS}
-    assert job["stats"]["fetched"] == {"order": ORDERS, "customer": CUSTOMERS}
+    assert job["rows"] == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
+    assert job["stats"]["fetched"] == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
     assert job["stats"]["connector"] == "shopify"
-    assert job["stats"]["pages"] == 2 and job["stats"]["requests"] >= 2 and job["stats"]["errors"] == 0
+    assert job["stats"]["pages"] == 5 and job["stats"]["requests"] >= 2 and job["stats"]["errors"] == 0
 
 
 def test_sync_json_and_an_incremental_second_run(data_dir: Path, fake: FakeShopify) -> None:
@@ -89,17 +91,18 @@ def test_sync_json_and_an_incremental_second_run(data_dir: Path, fake: FakeShopi
     assert {k: outcome[k] for k in ("connection", "kind", "status", "full", "fetched", "inserted", "pages",
                                     "errors", "error")} == {
         "connection": "main-shop", "kind": "shopify", "status": "succeeded", "full": False,
-        "fetched": {"order": ORDERS, "customer": CUSTOMERS}, "inserted": {"order": ORDERS, "customer": CUSTOMERS},
-        "pages": 2, "errors": 0, "error": None}
+        "fetched": {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS},
+        "inserted": {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS},
+        "pages": 5, "errors": 0, "error": None}  # orders 1, customers 1, products 3 + 3 + 2
     assert outcome["duration_s"] >= 0 and outcome["requests"] >= 2 and isinstance(outcome["job_id"], int)
 
     second = run(data_dir, "sync", "--source", "main-shop", "--full", "--json")
     assert second.exit_code == 0, second.output
     [again] = json.loads(second.stdout)
     assert again["full"] is True
-    assert again["fetched"] == {"order": ORDERS, "customer": CUSTOMERS}  # read again...
-    assert again["inserted"] == {"order": 0, "customer": 0}  # ...and nothing stored twice
-    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS}
+    assert again["fetched"] == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}  # read again...
+    assert again["inserted"] == {"order": 0, "customer": 0, "product": 0}  # ...and nothing stored twice
+    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
     assert [j["id"] for j in sync_jobs(data_dir)] == [again["job_id"], outcome["job_id"]]
 
 
@@ -112,7 +115,7 @@ def test_a_rejected_token_fails_with_the_apis_error_and_the_others_still_sync(da
     assert result.exit_code == 1, result.output
     assert "failed bad-shop:" in result.stderr and INVALID_TOKEN in result.stderr
     assert bad_token not in result.output
-    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS}
+    assert raw_counts(data_dir) == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
     jobs = {j["params"]["connection"]: j for j in sync_jobs(data_dir)}
     assert jobs["bad-shop"]["status"] == "failed" and INVALID_TOKEN in jobs["bad-shop"]["error"]
     assert jobs["main-shop"]["status"] == "succeeded"

@@ -4,15 +4,17 @@ Protocol facts reproduced:
 
 - Auth: header ``X-Shopify-Access-Token``; a missing or wrong token → 401
   ``{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}``.
-- The document is matched on its first root field (``shop``, ``orders``, ``customers``); variables
+- The document is matched on its first root field (``shop``, ``orders``, ``customers``, ``products``); variables
   ``first`` (1..250), ``after`` and ``query`` are read. ``query`` understands ``updated_at:>=`` / ``>`` with
   a quoted or bare ISO-8601 instant. Connections are sorted by (updatedAt, id) (``sortKey: UPDATED_AT``).
 - Cursor pagination: ``pageInfo { hasNextPage endCursor }``; a cursor encodes the (updatedAt, id) of the
   last node, so records changed between pages are neither skipped nor repeated out of order.
 - Cost: ``requestedQueryCost = 2 + first * node_cost[root]`` (1 for ``shop``), ``actualQueryCost = 2 +
-  returned * node_cost[root]``; a leaky bucket (``maximum`` points, ``restore_rate`` per second of the
-  fake's ``clock``) is charged the requested cost up front and refunded the difference. Every response
-  carries ``extensions.cost`` with ``throttleStatus``. Not enough points → 200 with
+  returned * node_cost[root]``; a product costs 301 (itself + 100 variants x (variant, inventoryItem,
+  unitCost), as Shopify prices the connector's ``variants(first: 100)`` selection); a leaky bucket
+  (``maximum`` points, ``restore_rate`` per second of the fake's ``clock``) is charged the requested cost up
+  front and refunded the difference. Every response carries ``extensions.cost`` with ``throttleStatus``.
+  Not enough points → 200 with
   ``errors: [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]`` and ``actualQueryCost: null``.
   A request above ``max_cost`` → ``MAX_COST_EXCEEDED``.
 - Bulk operations: ``bulkOperationRunQuery(query:)`` (root and ``query:`` filter read from the inner
@@ -20,7 +22,8 @@ Protocol facts reproduced:
   ``bulk_polls - 1`` polls, then COMPLETED with a ``url``, or a null url when nothing matched; FAILED
   when ``bulk_fail`` is set), ``GET /bulk/{n}.jsonl`` without auth: one line per root node, then one line
   per node of its nested connections with ``__typename`` and ``__parentId`` (the Order, or the Refund
-  for ``refundLineItems``). Connections are flattened whatever the inner document selects.
+  for ``refundLineItems``; the Product for its ``variants``). Connections are flattened whatever the inner
+  document selects.
 - Faults from ``fakes.server`` (429 with Retry-After, 500, 503, timeouts, malformed JSON, truncated bodies,
   expired tokens) plus ``fail_after_pages``: after that many data pages, every data request answers 401
   (the token was revoked), until reset to None; ``after_page(n)`` is called after the n-th data page is
@@ -28,8 +31,9 @@ Protocol facts reproduced:
 
 Public API::
 
-    fake = FakeShopify(orders=[...], customers=[...], token="shpat_test", clock=clock)
-    fake.orders / fake.customers    # dicts id -> node, mutable (``fake.touch_order(id, at)`` bumps updatedAt)
+    fake = FakeShopify(orders=[...], customers=[...], products=[...], token="shpat_test", clock=clock)
+    fake.orders / fake.customers / fake.products  # dicts id -> node, mutable (``fake.touch_order(id, at)`` and
+                                                  # ``fake.touch_product(id, at)`` bump updatedAt)
     fake.served                     # list of Served(root, variables, ids): what each data page returned
     fake.bucket_available = 100     # set the bucket (e.g. to force THROTTLED)
     with fake.serve() as base_url: ...
@@ -150,6 +154,22 @@ def make_customer(number: int, created: datetime, updated: datetime, orders: int
     }
 
 
+def make_product(number: int, updated: datetime, variants: list[tuple[str, str, str | None]], *,
+                 product_type: str = "Meal Kits", created: datetime | None = None) -> dict[str, Any]:
+    """A Product node in the shape the connector's query asks for; variants: (sku, price, unit cost or None
+    when the merchant entered no cost: ``inventoryItem.unitCost`` is null)."""
+    nodes = []
+    for i, (sku, price, cost) in enumerate(variants, start=1):
+        variant_id = number * 100 + i
+        nodes.append({
+            "id": f"gid://shopify/ProductVariant/{variant_id}", "sku": sku, "title": f"Option {i}", "price": price,
+            "inventoryItem": {"id": f"gid://shopify/InventoryItem/{variant_id}",
+                              "unitCost": None if cost is None else {"amount": cost, "currencyCode": "USD"}},
+        })
+    return {"id": f"gid://shopify/Product/{number}", "title": f"Product {number}", "productType": product_type,
+            "updatedAt": iso(updated), "variants": {"nodes": nodes}}
+
+
 FIXTURE_START = datetime(2026, 2, 1, 12, tzinfo=UTC)
 
 
@@ -169,6 +189,22 @@ def fixture_shop(orders: int = 230, customers: int = 120) -> tuple[list[dict[str
     return order_nodes, customer_nodes
 
 
+def fixture_products(products: int = 8) -> list[dict[str, Any]]:
+    """Products updated 13 minutes apart with 1-3 variants each; every third product's last variant has no
+    unit cost, and products 2 and 3 share an updatedAt."""
+    nodes = []
+    for n in range(1, products + 1):
+        variants: list[tuple[str, str, str | None]] = []
+        count = 1 + (n + 1) % 3
+        for v in range(1, count + 1):
+            price = f"{10 * n + v}.00"
+            cost = None if n % 3 == 0 and v == count else f"{4 * n + v}.25"
+            variants.append((f"SKU-{n}-{v}", price, cost))
+        updated = FIXTURE_START - timedelta(days=2) + timedelta(minutes=13 * (n if n != 3 else 2))
+        nodes.append(make_product(n, updated, variants, product_type="Add-ons" if n % 2 else "Meal Kits"))
+    return nodes
+
+
 # ---------------------------------------------------------------- the fake
 
 
@@ -177,6 +213,7 @@ class FakeShopify(FakeService):
         self,
         orders: list[dict[str, Any]] | None = None,
         customers: list[dict[str, Any]] | None = None,
+        products: list[dict[str, Any]] | None = None,
         *,
         token: str = "shpat_test_token",
         shop_name: str = "Forkful Test Shop",
@@ -189,13 +226,14 @@ class FakeShopify(FakeService):
         super().__init__()
         self.orders = {node["id"]: node for node in orders or []}
         self.customers = {node["id"]: node for node in customers or []}
+        self.products = {node["id"]: node for node in products or []}
         self.token = token
         self.shop_name = shop_name
         self.clock = clock
         self.maximum = maximum
         self.restore_rate = restore_rate
         self.max_cost = max_cost
-        self.node_cost = {"orders": 5, "customers": 2, **(node_cost or {})}
+        self.node_cost = {"orders": 5, "customers": 2, "products": 301, **(node_cost or {})}
         self.served: list[Served] = []
         self.fail_after_pages: int | None = None
         self.after_page: Callable[[int], None] | None = None
@@ -213,6 +251,12 @@ class FakeShopify(FakeService):
         """A new version of an order: ``updatedAt`` set to ``at``, other fields replaced by ``changes``."""
         node = {**self.orders[order_id], **changes, "updatedAt": iso(at)}
         self.orders[order_id] = node
+        return node
+
+    def touch_product(self, product_id: str, at: datetime, **changes: Any) -> dict[str, Any]:
+        """A new version of a product: ``updatedAt`` set to ``at``, other fields replaced by ``changes``."""
+        node = {**self.products[product_id], **changes, "updatedAt": iso(at)}
+        self.products[product_id] = node
         return node
 
     @property
@@ -261,7 +305,7 @@ class FakeShopify(FakeService):
             return self._answer(10, 10, {"bulkOperationRunQuery": self._bulk_run(variables.get("query") or "")})
         if root == "currentBulkOperation":
             return self._answer(1, 1, {"currentBulkOperation": self._bulk_poll(str(request.base_url).rstrip("/"))})
-        if root not in ("orders", "customers"):
+        if root not in ("orders", "customers", "products"):
             return JSONResponse({"errors": [{"message": f"Field '{root}' doesn't exist on type 'QueryRoot'",
                                              "extensions": {"code": "undefinedField"}}]})
         if self.fail_after_pages is not None and len(self.served) >= self.fail_after_pages:
@@ -361,7 +405,7 @@ class FakeShopify(FakeService):
                                    "restoreRate": self.restore_rate}}
 
     def _page(self, root: str, variables: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None, bool]:
-        store = self.orders if root == "orders" else self.customers
+        store = {"orders": self.orders, "customers": self.customers, "products": self.products}[root]
         items = sorted(store.values(), key=_sort_key)
         search = variables.get("query") or ""
         since = _SINCE.search(search)
@@ -398,17 +442,19 @@ def _decode(cursor: str) -> tuple[str, int]:
     return data["last_value"], int(data["last_id"])
 
 
-_TYPES = {"lineItems": "LineItem", "shippingLines": "ShippingLine", "refundLineItems": "RefundLineItem"}
+_TYPES = {"lineItems": "LineItem", "shippingLines": "ShippingLine", "refundLineItems": "RefundLineItem",
+          "variants": "ProductVariant"}
+_CONNECTIONS = ("discountApplications", "lineItems", "shippingLines", "variants")
 
 
 def _flatten(node: dict[str, Any]) -> list[dict[str, Any]]:
     """A node as bulk JSONL lines: the node without its connections, then each connection's nodes."""
-    root = {k: v for k, v in node.items() if k not in ("lineItems", "shippingLines", "discountApplications")}
+    root = {k: v for k, v in node.items() if k not in _CONNECTIONS}
     root["refunds"] = [{k: v for k, v in r.items() if k != "refundLineItems"} for r in node.get("refunds", [])]
     if "refunds" not in node:
         del root["refunds"]
     children = []
-    for field in ("discountApplications", "lineItems", "shippingLines"):
+    for field in _CONNECTIONS:
         for child in (node.get(field) or {}).get("nodes", []):
             typed = child if "__typename" in child else {"__typename": _TYPES[field], **child}
             children.append({**typed, "__parentId": node["id"]})

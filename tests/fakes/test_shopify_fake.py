@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fakes.shopify import INVALID_TOKEN, FakeShopify, ManualClock, fixture_shop
+from fakes.shopify import INVALID_TOKEN, FakeShopify, ManualClock, fixture_products, fixture_shop
 
 TOKEN = "shpat_fake"
 PATH = "/admin/api/2025-01/graphql.json"
@@ -91,3 +91,35 @@ def test_a_bulk_operation_runs_polls_and_serves_jsonl_lines(shop):
     assert len(items) == 25 and items[0]["__parentId"] == roots[0]["id"]
     refund_lines = [line for line in lines if line.get("__typename") == "RefundLineItem"]
     assert [r["__parentId"] for r in refund_lines] == [r["refunds"][0]["id"] for r in roots if r["refunds"]]
+
+
+PRODUCTS = "query Products($first: Int!, $after: String, $query: String) { products(first: $first, after: $after, " \
+    "query: $query, sortKey: UPDATED_AT) { pageInfo { hasNextPage endCursor } nodes { id updatedAt } } }"
+
+
+def test_products_page_by_updated_at_cost_301_points_each_and_bulk_lines_carry_their_variants():
+    clock = ManualClock()
+    products = fixture_products(8)
+    fake = FakeShopify([], [], products, token=TOKEN, clock=clock)
+    with fake.serve() as base_url:
+        body = post(base_url, PRODUCTS, first=3).json()
+        # requested 2 + 3 x 301 = 905; three products returned: actual 905, the bucket keeps 1000 - 905
+        assert body["extensions"]["cost"]["requestedQueryCost"] == 905
+        assert body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 95.0
+        page = body["data"]["products"]
+        assert page["pageInfo"]["hasNextPage"] is True
+        assert page["nodes"] == sorted(products, key=lambda p: (p["updatedAt"], int(p["id"].rsplit("/", 1)[1])))[:3]
+        assert post(base_url, PRODUCTS, first=3).json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+
+        post(base_url, "mutation { bulkOperationRunQuery(query: $query) { bulkOperation { id } } }",
+             query="{ products { edges { node { id variants { edges { node { id } } } } } } }")
+        poll = "{ currentBulkOperation { id status url } }"
+        post(base_url, poll)
+        done = post(base_url, poll).json()["data"]["currentBulkOperation"]
+        lines = [json.loads(line) for line in httpx.get(done["url"]).text.splitlines()]
+    roots = [line for line in lines if "__parentId" not in line]
+    variants = [line for line in lines if line.get("__typename") == "ProductVariant"]
+    assert len(roots) == 8 and all("variants" not in r for r in roots)
+    assert len(variants) == sum(len(p["variants"]["nodes"]) for p in products)
+    assert {v["__parentId"] for v in variants} == {p["id"] for p in products}
+    assert sum(v["inventoryItem"]["unitCost"] is None for v in variants) == 2  # products 3 and 6

@@ -110,7 +110,9 @@ _METRICS: list[Metric] = [
     _base("sessions", "Sessions", "Σ GA4 sessions", "count", "up", 0),
     _ratio_metric("conversion_rate", "Conversion rate", "orders (Shopify) ÷ sessions (GA4)", "ratio", "up",
                   "orders", "sessions", decimals=4),
-    _base("cogs", "COGS", "Σ list price × quantity × (1 − gross margin of the product type)", "currency", "down"),
+    _base("cogs", "COGS", "Σ over line items of quantity × the variant's unit cost (Shopify inventory item cost) "
+          "where it has one, else list price × quantity × (1 − gross margin of the product type)", "currency",
+          "down"),
     Metric("gross_margin", "Gross margin", "net revenue − COGS", "currency", "up",
            lambda b: _minus(b.get("net_revenue"), b.get("cogs")), ("net_revenue", "cogs")),
     Metric("gross_margin_pct", "Gross margin %", "(net revenue − COGS) ÷ net revenue", "ratio", "up",

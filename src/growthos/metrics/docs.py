@@ -22,8 +22,12 @@ Conventions:
   the ad spend of all paid channels (some call it blended ROAS); **platform ROAS** is what the ad
   platforms themselves report; **nCAC** is all ad spend over new customers (first-ever order);
   **contribution margin** is after COGS, shipping, payment fees and ad spend.
-- COGS = list price × quantity × (1 − gross margin of the product type) from `category_margins`;
-  shipping cost and payment fees (rate × amount charged + fixed fee) are settings.
+- COGS, per order line: quantity × the variant's unit cost (Shopify `inventoryItem.unitCost`, its current
+  value, converted at the configured rate of its currency) when the variant has one; otherwise list price
+  × quantity × (1 − gross margin of the product type) from `category_margins` (`default_margin` for other
+  types). `fact_orders.cogs_from_unit_cost` is the part priced from unit costs (each line's source is in
+  `stg_order_lines.cost_source`: `unit_cost` or `category_margin`). Shipping cost and payment fees
+  (rate × amount charged + fixed fee) are settings.
 - LTV at N days looks at the customers whose N-day window (the day of the first order is day 1) ends in
   the period, so that every window counted is complete.
 

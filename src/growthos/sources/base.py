@@ -18,7 +18,8 @@ class RawRecord:
     source: str
     """Source name: ``shopify``, ``meta``, ``google_ads``, ``ga4``."""
     entity: str
-    """Entity within the source: ``order``, ``customer``, ``ads_insights``, ``campaign_daily``, ``traffic_daily``."""
+    """Entity within the source: ``order``, ``customer``, ``product``, ``ads_insights``, ``campaign_daily``,
+    ``traffic_daily``."""
     external_id: str | None
     """The record's id in the source (None when the payload has none: it is quarantined by staging)."""
     payload: dict[str, Any]
@@ -31,6 +32,7 @@ class RawRecord:
 ENTITIES = {
     ("shopify", "order"): "Shopify GraphQL Admin API Order node",
     ("shopify", "customer"): "Shopify GraphQL Admin API Customer node",
+    ("shopify", "product"): "Shopify GraphQL Admin API Product node, variants with inventoryItem.unitCost",
     ("meta", "ads_insights"): "Meta Marketing API insights row, level=ad, time_increment=1",
     ("google_ads", "campaign_daily"): "Google Ads API searchStream result row (campaign x segments.date)",
     ("ga4", "traffic_daily"): "GA4 Data API runReport row, dimensions and metrics as in sources/ga4_report.py",

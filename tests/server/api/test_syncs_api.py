@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fakes.shopify import FakeShopify, fixture_shop
+from fakes.shopify import FakeShopify, fixture_products, fixture_shop
 from support.server import LiveServer, empty_server
 from support.sync_connectors import KIND, REQUESTS_PER_ENTITY, TOKEN, WAITED_PER_ENTITY, SyncingConnector
 from support.sync_connectors import registered_syncing as registered
@@ -31,7 +31,8 @@ def connector() -> Iterator[SyncingConnector]:
 @pytest.fixture(scope="module")
 def shopify() -> Iterator[FakeShopify]:
     orders, customers = fixture_shop(orders=30, customers=20)
-    service = FakeShopify(orders, customers, token=SHOPIFY_TOKEN, maximum=100_000, restore_rate=10_000)
+    service = FakeShopify(orders, customers, fixture_products(8), token=SHOPIFY_TOKEN, maximum=100_000,
+                          restore_rate=10_000)
     with service.serve():
         yield service
 
@@ -171,9 +172,10 @@ def test_an_empty_body_syncs_every_connection_and_a_shopify_sync_lands_in_the_wa
     jobs = {j["connection"]: finished(admin, j["job_id"]) for j in queued}
     shop = jobs["main-shop"]
     assert shop["status"] == "succeeded", shop
-    assert shop["rows"] == shop["stats"]["fetched"] == {"order": 30, "customer": 20}
-    assert shop["stats"]["connector"] == "shopify" and shop["stats"]["pages"] == 2
+    assert shop["rows"] == shop["stats"]["fetched"] == {"order": 30, "customer": 20, "product": 8}
+    # orders 1 page, customers 1, products 3 + 3 + 2
+    assert shop["stats"]["connector"] == "shopify" and shop["stats"]["pages"] == 5
     rows = server.warehouse_rows("SELECT entity, count(*) AS n FROM raw_events WHERE source = 'shopify' "
                                  "GROUP BY entity ORDER BY entity")
-    assert rows == [{"entity": "customer", "n": 20}, {"entity": "order", "n": 30}]
+    assert rows == [{"entity": "customer", "n": 20}, {"entity": "order", "n": 30}, {"entity": "product", "n": 8}]
     assert {job["status"] for job in jobs.values()} == {"succeeded"}  # "broken" no longer fails

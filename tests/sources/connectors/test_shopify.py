@@ -13,7 +13,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fakes.shopify import INVALID_TOKEN, FakeShopify, ManualClock, fixture_shop, iso, make_customer, make_order
+from fakes.shopify import (
+    INVALID_TOKEN,
+    FakeShopify,
+    ManualClock,
+    fixture_products,
+    fixture_shop,
+    iso,
+    make_customer,
+    make_order,
+)
 
 from growthos.sources.connectors import REGISTRY, ConnectionConfig
 from growthos.sources.http import AuthError, RetryPolicy, Timeouts
@@ -30,7 +39,7 @@ TOKEN = "shpat_test_token"
 @pytest.fixture
 def fake(clock: ManualClock) -> Iterator[FakeShopify]:
     orders, customers = fixture_shop()
-    service = FakeShopify(orders, customers, token=TOKEN, clock=clock)
+    service = FakeShopify(orders, customers, fixture_products(), token=TOKEN, clock=clock)
     with service.serve():
         yield service
 
@@ -63,6 +72,7 @@ def _raw(warehouse) -> dict[tuple[str, str], list[dict[str, Any]]]:
 def _expected(fake: FakeShopify) -> dict[tuple[str, str], list[dict[str, Any]]]:
     nodes = {("order", k): [v] for k, v in fake.orders.items()}
     nodes.update({("customer", k): [v] for k, v in fake.customers.items()})
+    nodes.update({("product", k): [v] for k, v in fake.products.items()})
     return nodes
 
 
@@ -81,9 +91,9 @@ def _variables(fake: FakeShopify, root: str) -> list[dict[str, Any]]:
 
 def test_a_full_sync_stores_exactly_the_fixture_shop(fake, warehouse, clock):
     result = _sync(fake, warehouse, clock)
-    assert result.fetched == {"order": 230, "customer": 120}
-    assert result.inserted == {"order": 230, "customer": 120}
-    assert result.pages == 5  # orders 100 + 100 + 30, customers 100 + 20
+    assert result.fetched == {"order": 230, "customer": 120, "product": 8}
+    assert result.inserted == {"order": 230, "customer": 120, "product": 8}
+    assert result.pages == 8  # orders 100 + 100 + 30, customers 100 + 20, products 3 + 3 + 2
     assert (result.retries, result.errors) == (0, 0)
     assert _raw(warehouse) == _expected(fake)
 
@@ -99,8 +109,13 @@ def test_a_full_sync_stores_exactly_the_fixture_shop(fake, warehouse, clock):
 
     latest_order = max(parse_instant(o["updatedAt"]) for o in fake.orders.values())
     latest_customer = max(parse_instant(c["updatedAt"]) for c in fake.customers.values())
+    latest_product = max(parse_instant(p["updatedAt"]) for p in fake.products.values())
     assert parse_instant(load_state(warehouse, "main-shop", "orders").cursor) == latest_order
     assert parse_instant(load_state(warehouse, "main-shop", "customers").cursor) == latest_customer
+    assert parse_instant(load_state(warehouse, "main-shop", "products").cursor) == latest_product
+    products = [s for s in fake.served if s.root == "products"]
+    assert [len(s.ids) for s in products] == [3, 3, 2] and [s.variables["first"] for s in products] == [3, 3, 3]
+    assert any(v["inventoryItem"]["unitCost"] is None for p in fake.products.values() for v in p["variants"]["nodes"])
 
 
 def test_an_incremental_sync_asks_only_for_records_changed_since_the_cursor_minus_the_lookback(
@@ -129,7 +144,7 @@ def test_an_incremental_sync_asks_only_for_records_changed_since_the_cursor_minu
     assert served_orders == [n["id"] for n in expected_ids]
     assert set(changed) <= set(served_orders) and len(served_orders) < 10
     assert _variables(fake, "orders")[0]["query"] == f"updated_at:>='{iso(since)}'"
-    assert result.inserted == {"order": 3, "customer": 1}
+    assert result.inserted == {"order": 3, "customer": 1, "product": 0}
     stored = _raw(warehouse)
     for order_id in changed:
         assert [p["displayFinancialStatus"] for p in stored[("order", order_id)]][-1] == "REFUNDED"
@@ -139,9 +154,38 @@ def test_an_incremental_sync_asks_only_for_records_changed_since_the_cursor_minu
 def test_a_full_resync_reads_everything_and_stores_nothing_new(fake, warehouse, clock):
     _sync(fake, warehouse, clock)
     result = _sync(fake, warehouse, clock, full=True)
-    assert result.fetched == {"order": 230, "customer": 120}
-    assert result.inserted == {"order": 0, "customer": 0}
+    assert result.fetched == {"order": 230, "customer": 120, "product": 8}
+    assert result.inserted == {"order": 0, "customer": 0, "product": 0}
     assert _raw(warehouse) == _expected(fake)
+
+
+def test_an_incremental_sync_fetches_only_the_products_changed_since_the_cursor(fake, warehouse, clock):
+    _sync(fake, warehouse, clock)
+    cursor = parse_instant(load_state(warehouse, "main-shop", "products").cursor)
+    later = cursor + timedelta(hours=2)
+    p2 = fake.products["gid://shopify/Product/2"]
+    new_cost = [{**v, "inventoryItem": {**v["inventoryItem"], "unitCost": {"amount": "9.75", "currencyCode": "USD"}}}
+                for v in p2["variants"]["nodes"]]
+    fake.touch_product(p2["id"], later, variants={"nodes": new_cost})
+    fake.touch_product("gid://shopify/Product/6", later + timedelta(minutes=1), title="Renamed")
+    fake.served.clear()
+    fake.log.clear()
+
+    result = _sync(fake, warehouse, clock, streams=["products"], lookback=timedelta(0))
+
+    # the filter is inclusive (>= the cursor): the product stamped exactly at the cursor is read again
+    expected = sorted((p for p in fake.products.values() if parse_instant(p["updatedAt"]) >= cursor),
+                      key=lambda p: (p["updatedAt"], int(p["id"].rsplit("/", 1)[1])))
+    served = [i for s in fake.served if s.root == "products" for i in s.ids]
+    assert served == [p["id"] for p in expected] == [
+        "gid://shopify/Product/8", "gid://shopify/Product/2", "gid://shopify/Product/6"]
+    assert _variables(fake, "products")[0]["query"] == f"updated_at:>='{iso(cursor)}'"
+    assert result.fetched == {"product": 3} and result.inserted == {"product": 2}
+    stored = _raw(warehouse)
+    assert len(stored[("product", p2["id"])]) == 2  # both versions kept, the newest last
+    assert stored[("product", p2["id"])][-1]["variants"]["nodes"][0]["inventoryItem"]["unitCost"]["amount"] == "9.75"
+    assert {k: v[-1] for k, v in stored.items()} == {k: v[-1] for k, v in _expected(fake).items()}
+    assert parse_instant(load_state(warehouse, "main-shop", "products").cursor) == later + timedelta(minutes=1)
 
 
 # -- faults -----------------------------------------------------------------------------------------
@@ -167,7 +211,7 @@ def test_a_sync_under_a_fault_stores_the_same_records_as_a_clean_sync(fake, ware
         fake.after_page = lambda served: inject(fake) if served == page else None
     result = _sync(fake, warehouse, clock, timeouts=Timeouts(connect=1.0, read=0.05))
     assert result.retries >= 1 and result.errors >= 1
-    assert result.fetched == {"order": 230, "customer": 120}
+    assert result.fetched == {"order": 230, "customer": 120, "product": 8}
     assert _raw(warehouse) == _expected(fake)  # nothing lost, nothing stored twice
     assert sum(r.fault is not None for r in fake.log.requests) == 1
     if fault == "429 Retry-After":
@@ -229,7 +273,7 @@ def test_a_query_above_the_max_cost_is_retried_with_smaller_pages(clock, warehou
     with fake.serve():
         result = _sync(fake, warehouse, clock)
     assert [s.variables["first"] for s in fake.served if s.root == "orders"] == [25, 25, 25]
-    assert result.fetched == {"order": 60, "customer": 10}
+    assert result.fetched == {"order": 60, "customer": 10, "product": 0}
     assert _raw(warehouse) == _expected(fake)
 
 
@@ -256,7 +300,8 @@ def test_sync_connection_dispatches_through_the_registry(warehouse):
     fake = FakeShopify(orders, [], token=TOKEN, restore_rate=100000)
     with fake.serve():
         result = sync_connection(_config(fake), warehouse)
-    assert (result.kind, result.connection, result.fetched) == ("shopify", "main-shop", {"order": 3, "customer": 0})
+    assert (result.kind, result.connection, result.fetched) == ("shopify", "main-shop",
+                                                                {"order": 3, "customer": 0, "product": 0})
 
 
 def test_shop_domains_are_normalised():
@@ -275,11 +320,16 @@ def test_synced_records_build_into_staging_without_quarantine(fake, warehouse, c
     run_models(warehouse, make_settings())
     counts = warehouse.query(
         "SELECT (SELECT count(*) FROM stg_orders) AS orders, (SELECT count(*) FROM stg_customers) AS customers, "
-        "(SELECT count(*) FROM stg_quarantine) AS quarantined, (SELECT sum(refunds) FROM stg_orders) AS refunds"
+        "(SELECT count(*) FROM stg_quarantine) AS quarantined, (SELECT sum(refunds) FROM stg_orders) AS refunds, "
+        "(SELECT count(*) FROM stg_variant_costs) AS variants, "
+        "(SELECT count(*) FILTER (WHERE has_unit_cost) FROM stg_variant_costs) AS costed"
     ).to_pylist()[0]
     # 23 of the 230 orders (every 10th) carry a 10.00 refund.
     assert (counts["orders"], counts["customers"], counts["quarantined"]) == (230, 120, 0)
     assert float(counts["refunds"]) == 230.0
+    variants = [v for p in fake.products.values() for v in p["variants"]["nodes"]]
+    assert (counts["variants"], counts["costed"]) == (
+        len(variants), sum(v["inventoryItem"]["unitCost"] is not None for v in variants))
 
 
 def _selection(document: str) -> dict[str, Any]:
@@ -365,7 +415,8 @@ def _spec_paths(spec: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]
 
 
 @pytest.mark.parametrize(("model", "stream"), [("int_orders_current", "orders"),
-                                               ("int_customers_checked", "customers")])
+                                               ("int_customers_checked", "customers"),
+                                               ("int_products_checked", "products")])
 def test_the_query_asks_for_every_field_staging_reads(model, stream):
     import re
     from pathlib import Path
@@ -391,7 +442,8 @@ DEMO_ONLY_FIELDS = {"shop"}
 """The demo's Order node names its store in ``shop``; the Order object of the real API has no such field."""
 
 
-@pytest.mark.parametrize(("entity", "stream"), [("order", "orders"), ("customer", "customers")])
+@pytest.mark.parametrize(("entity", "stream"), [("order", "orders"), ("customer", "customers"),
+                                                 ("product", "products")])
 def test_the_query_asks_for_every_field_of_the_demos_shapes(entity, stream):
     from itertools import islice
 
@@ -427,10 +479,10 @@ def test_the_query_asks_for_every_field_of_the_demos_shapes(entity, stream):
 
 def test_a_bulk_backfill_stores_the_same_records_as_paged_reads(fake, warehouse, clock):
     result = _sync(fake, warehouse, clock, bulk=True, poll_interval=1.5)
-    assert result.fetched == {"order": 230, "customer": 120}
+    assert result.fetched == {"order": 230, "customer": 120, "product": 8}
     assert _raw(warehouse) == _expected(fake)  # nested connections rebuilt exactly as the paged query returns them
-    assert [op["root"] for op in fake.bulk_operations] == ["orders", "customers"]
-    assert clock.sleeps.count(1.5) == 2  # one RUNNING poll per operation
+    assert [op["root"] for op in fake.bulk_operations] == ["orders", "customers", "products"]
+    assert clock.sleeps.count(1.5) == 3  # one RUNNING poll per operation
     inner = fake.bulk_operations[0]["query"]
     assert "first:" not in inner and "edges { node { __typename" in inner and "...MoneyBagFields" not in inner
     download = fake.log.matching(r"^/bulk/")[0]
@@ -440,8 +492,9 @@ def test_a_bulk_backfill_stores_the_same_records_as_paged_reads(fake, warehouse,
 
     # Paged reads after it find nothing new; a bulk read with the saved cursor filters by updated_at.
     again = _sync(fake, warehouse, clock, bulk=True, lookback=timedelta(0))
-    assert again.inserted == {"order": 0, "customer": 0}
-    assert fake.bulk_operations[2]["search"].startswith("updated_at:>='")
+    assert again.inserted == {"order": 0, "customer": 0, "product": 0}
+    assert all(op["search"].startswith("updated_at:>='") for op in fake.bulk_operations[3:])
+    assert len(fake.bulk_operations) == 6
 
 
 def test_a_bulk_download_cut_short_is_fetched_again(fake, warehouse, clock):

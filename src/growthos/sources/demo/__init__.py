@@ -1,6 +1,6 @@
 """A deterministic demo workspace: Forkful, a meal-kit brand with a companion recipe app.
 
-``generate()`` streams raw records in the real APIs' shapes (Shopify orders and customers, Meta ads
+``generate()`` streams raw records in the real APIs' shapes (Shopify products, orders and customers, Meta ads
 insights, Google Ads campaign days, GA4 traffic rows); ``ANOMALIES`` is the ground truth of the
 distortions injected into them.
 """

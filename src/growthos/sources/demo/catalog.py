@@ -86,6 +86,14 @@ GIFT_CARDS: tuple[Product, ...] = (
 GIFT_CARD_PROBABILITY = 0.004
 """Chance that a returning order is a gift-card purchase (five times as likely in December)."""
 
+CATALOGUE: tuple[Product, ...] = BOXES + ADD_ONS + PANTRY + GIFT_CARDS
+"""Every product, in id order: what the shop's Product nodes list."""
+
+NO_UNIT_COST = frozenset({"GC-50", "GC-100", "AO-SALAD"})
+"""SKUs whose variants carry no unit cost (gift cards have none; nobody entered the salad kit's), so their
+COGS falls back to the category margin. Every other variant's unit cost is its list price x (1 - the
+default gross margin of its product type), exactly: the demo's COGS is the same whichever source it uses."""
+
 
 @dataclass(frozen=True, slots=True)
 class DiscountCode:

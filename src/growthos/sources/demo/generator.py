@@ -17,7 +17,7 @@ from growthos.sources.demo.shop import ShopSimulation
 def generate(
     seed: int = DEMO_SEED, scale: float = 1.0, end_date: date = DEMO_END_DATE, days: int = DEMO_DAYS
 ) -> Iterator[RawRecord]:
-    """Stream the demo records: Shopify orders and customers (day by day), then Meta ads insights,
+    """Stream the demo records: Shopify products, then orders and customers (day by day), then Meta ads insights,
     then Google Ads campaign days, then GA4 traffic rows. The same arguments give the same records
     in the same order; ``scale`` multiplies customers, orders, sessions and spend."""
     if scale <= 0:

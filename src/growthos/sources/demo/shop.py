@@ -1,15 +1,18 @@
 """The store simulation: customers arrive through touches, reorder on a cadence, sometimes get refunds.
 
-Runs day by day and streams Shopify records (orders, refunded order versions, customers) while it
-collects per-day, per-touch aggregates that the ads and GA4 generators read afterwards.
+Streams the shop's products (with their variants' unit costs) first, then runs day by day and streams
+Shopify records (orders, refunded order versions, customers) while it collects per-day, per-touch
+aggregates that the ads and GA4 generators read afterwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
+from growthos.config import DEFAULT_CATEGORY_MARGINS
 from growthos.sources.base import RawRecord
 from growthos.sources.demo import catalog
 from growthos.sources.demo.anomalies import AnomalyCalendar
@@ -24,6 +27,7 @@ from growthos.sources.demo.shopify_shapes import (
     Visit,
     customer_payload,
     order_payload,
+    product_payload,
 )
 from growthos.sources.demo.touches import RETURNING_MIX, TOUCH_BY_KEY, Touch
 
@@ -39,6 +43,8 @@ CADENCES = (7, 14, 21)
 CADENCE_WEIGHTS = (0.45, 0.4, 0.15)
 ORDER_HOURS = tuple(range(7, 23))
 ORDER_HOUR_WEIGHTS = (2, 3, 3, 3, 4, 5, 4, 3, 4, 5, 7, 9, 10, 9, 6, 3)
+CATALOGUE_UPDATED_DAYS_BEFORE = 30
+"""The products were last edited this many days before the period's first day (at 09:00 UTC)."""
 
 _RETURNING_KEYS = tuple(RETURNING_MIX)
 _RETURNING_CUM = tuple(sum(tuple(RETURNING_MIX.values())[: i + 1]) for i in range(len(RETURNING_MIX)))
@@ -103,6 +109,7 @@ class ShopSimulation:
     # -- the day loop --------------------------------------------------------------------------
 
     def records(self) -> Iterator[RawRecord]:
+        yield from product_records(self.demand.days[0])
         for index, day in enumerate(self.demand.days):
             clock = DayClock(day)
             attempts = self._arrive(index) + self._returning(index)
@@ -334,6 +341,22 @@ class ShopSimulation:
             stats.tracked += 1
             stats.tracked_revenue_usd_cents += round(draft.total_cents * draft.store.usd_rate)
         self._schedule_next(cust, index)
+
+
+def unit_cost(product: Product, store: Store) -> Decimal | None:
+    """The variant's unit cost in the shop currency: list price x (1 - default margin of its type), or None."""
+    if product.sku in catalog.NO_UNIT_COST:
+        return None
+    return Decimal(product.price_cents(store)) / 100 * (1 - DEFAULT_CATEGORY_MARGINS[product.product_type])
+
+
+def product_records(first_day: date) -> Iterator[RawRecord]:
+    """Every product of both stores, as last edited before the period."""
+    updated = datetime.combine(first_day - timedelta(days=CATALOGUE_UPDATED_DAYS_BEFORE), time(9), tzinfo=UTC)
+    for store in (catalog.US_STORE, catalog.CA_STORE):
+        for product in catalog.CATALOGUE:
+            payload = product_payload(product, store, updated, unit_cost(product, store))
+            yield RawRecord("shopify", "product", payload["id"], payload, updated)
 
 
 def _refund_sort_key(draft: OrderDraft) -> tuple[datetime, str]:

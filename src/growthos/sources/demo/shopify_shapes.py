@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from growthos.sources.demo.catalog import DiscountCode, Product, Store
@@ -226,4 +227,35 @@ def customer_payload(
         "amountSpent": {"amount": amount(spent_cents), "currencyCode": store.currency},
         "tags": tags,
         "defaultAddress": {"countryCodeV2": store.country, "provinceCode": province},
+    }
+
+
+def decimal_amount(value: Decimal) -> str:
+    """A MoneyV2 amount as Shopify writes it: no trailing zeros beyond one decimal (``40.8828``, ``12.0``)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0")
+        if text.endswith("."):
+            text += "0"
+    return text
+
+
+def product_payload(product: Product, store: Store, updated_at: datetime, unit_cost: Decimal | None) -> dict[str, Any]:
+    """The Product node with its one variant (``Default Title``), the variant's price and its inventory item's
+    unit cost in the shop currency (null when none was entered)."""
+    variant_gid = product.variant_gid(store)
+    number = variant_gid.rsplit("/", 1)[-1]
+    cost = None if unit_cost is None else {"amount": decimal_amount(unit_cost), "currencyCode": store.currency}
+    return {
+        "id": product.product_gid(store),
+        "title": product.title,
+        "productType": product.product_type,
+        "updatedAt": iso(updated_at),
+        "variants": {"nodes": [{
+            "id": variant_gid,
+            "sku": product.sku,
+            "title": "Default Title",
+            "price": amount(product.price_cents(store)),
+            "inventoryItem": {"id": f"gid://shopify/InventoryItem/{number}", "unitCost": cost},
+        }]},
     }

@@ -1,4 +1,4 @@
-"""The Shopify GraphQL Admin API connector (orders and customers), registered as ``shopify``."""
+"""The Shopify GraphQL Admin API connector (orders, customers, products with unit costs), registered as ``shopify``."""
 
 from growthos.sources.connectors import REGISTRY, register
 from growthos.sources.shopify.connector import ShopifyConnector

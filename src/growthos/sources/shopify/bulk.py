@@ -35,6 +35,7 @@ CONNECTION_OF_TYPE: dict[str, str] = {
     "AutomaticDiscountApplication": "discountApplications",
     "ManualDiscountApplication": "discountApplications",
     "ScriptDiscountApplication": "discountApplications",
+    "ProductVariant": "variants",
 }
 """The connection a nested node belongs to, by its ``__typename``."""
 

@@ -17,7 +17,8 @@ class ShopifyConnector:
     fields = (
         ConfigField("shop_domain", "Shop domain", help="your-shop.myshopify.com"),
         ConfigField("access_token", "Admin API access token", secret=True,
-                    help="From a custom app with read_orders and read_customers scopes (shpat_…)"),
+                    help="From a custom app with read_orders, read_customers, read_products and "
+                         "read_inventory scopes (shpat_…)"),
         ConfigField("api_version", "API version", required=False, help=f"Default {DEFAULT_API_VERSION}"),
     )
 

@@ -1,6 +1,7 @@
 """The GraphQL Admin API documents the connector sends.
 
-Every field staging reads (models/staging/int_orders_current.sql, int_customers_checked.sql) is asked for,
+Every field staging reads (models/staging/int_orders_current.sql, int_customers_checked.sql,
+int_products_checked.sql) is asked for,
 plus shipping lines and transactions for completeness. Records are read oldest change first
 (``sortKey: UPDATED_AT``) so the saved cursor (the greatest ``updatedAt`` stored) is a safe resume point.
 """
@@ -118,6 +119,28 @@ CUSTOMER_FIELDS = """
     defaultAddress { countryCodeV2 provinceCode }
 """
 
+PRODUCT_VARIANTS_FIRST = 100
+"""Variants read per product (Shopify's long-standing per-product maximum); more are not read, and their
+order lines fall back to the category margin."""
+
+PRODUCT_FIELDS = f"""
+    id
+    title
+    productType
+    updatedAt
+    variants(first: {PRODUCT_VARIANTS_FIRST}) {{
+      nodes {{
+        id
+        sku
+        title
+        price
+        inventoryItem {{ id unitCost {{ amount currencyCode }} }}
+      }}
+    }}
+"""
+"""A product with its variants' prices and unit costs (``inventoryItem.unitCost``, null when the merchant has
+entered none; it needs the ``read_inventory`` scope besides ``read_products``)."""
+
 
 def connection_query(operation: str, root: str, fields: str, fragments: tuple[str, ...] = ()) -> str:
     """A paged read of one root connection: ``$first``, ``$after`` and a search ``$query``, oldest change first."""
@@ -133,6 +156,7 @@ def connection_query(operation: str, root: str, fields: str, fragments: tuple[st
 
 ORDERS = connection_query("Orders", "orders", ORDER_FIELDS, (MONEY_BAG, VISIT))
 CUSTOMERS = connection_query("Customers", "customers", CUSTOMER_FIELDS)
+PRODUCTS = connection_query("Products", "products", PRODUCT_FIELDS)
 
 
 BULK_RUN = """

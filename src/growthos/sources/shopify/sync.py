@@ -39,7 +39,7 @@ def sync_shopify(
     clock: Callable[[], float] = time.monotonic,
     poll_interval: float = 2.0,
 ) -> SyncResult:
-    """Fetch the shop's orders and customers into the raw layer.
+    """Fetch the shop's orders, customers and products (with variant unit costs) into the raw layer.
 
     ``full`` ignores the saved cursors (every record is read again; the raw layer keeps what it already
     holds). ``bulk`` reads each stream with one bulk operation instead of pages (for backfills; its
@@ -69,6 +69,9 @@ def sync_shopify(
 def _paged_stream(api: ShopifyGraphQL, engine: Engine, stream: Stream, state: StreamState, result: SyncResult) -> None:
     search = search_since(state.since())
     size = stream.page_size
+    first_cost = stream.first_page_cost(size)
+    if first_cost is not None:
+        api.throttle.expected.setdefault(stream.operation, first_cost)
 
     def fetch(after: str | None) -> dict[str, Any]:
         nonlocal size

@@ -11,6 +11,7 @@ quarantined AS (
 staged AS (
     SELECT 'shopify' AS source, 'order' AS entity, count(*) AS n FROM stg_orders
     UNION ALL SELECT 'shopify', 'customer', count(*) FROM stg_customers
+    UNION ALL SELECT 'shopify', 'product', count(*) FROM int_products_checked WHERE reject_reason IS NULL
     UNION ALL SELECT platform, CASE platform WHEN 'meta' THEN 'ads_insights' ELSE 'campaign_daily' END, count(*)
         FROM stg_spend GROUP BY platform
     UNION ALL SELECT 'ga4', 'traffic_daily', count(*) FROM stg_traffic

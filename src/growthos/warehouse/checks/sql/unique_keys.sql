@@ -4,6 +4,8 @@ WITH dups AS (
     UNION ALL
     SELECT 'dim_customer.customer_id', count(*) - count(DISTINCT customer_id) FROM dim_customer
     UNION ALL
+    SELECT 'stg_variant_costs.variant_id', count(*) - count(DISTINCT variant_id) FROM stg_variant_costs
+    UNION ALL
     SELECT 'dim_date.date', count(*) - count(DISTINCT date) FROM dim_date
     UNION ALL
     SELECT 'dim_channel.channel', count(*) - count(DISTINCT channel) FROM dim_channel

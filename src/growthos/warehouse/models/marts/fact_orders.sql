@@ -1,13 +1,19 @@
 -- One row per counted order (not test, not cancelled), in the reporting currency:
 -- net_revenue = gross_sales - discounts - refunds;
 -- contribution_before_marketing = net_revenue + shipping_revenue - cogs - shipping_cost - payment_fees.
+-- cogs_from_unit_cost is the part of cogs priced from Shopify unit costs (the rest used category margins).
 -- Refunds count against the order's own day. customer_key is a dense integer id of the customer (fast
 -- distinct counts); rows are stored in order-date order so date filters skip most of the table.
 WITH counted AS (
     SELECT * FROM stg_orders WHERE NOT is_test AND NOT is_cancelled
 ),
 line_costs AS (
-    SELECT order_id, sum(cogs) AS cogs FROM stg_order_lines GROUP BY order_id
+    SELECT
+        order_id,
+        sum(cogs) AS cogs,
+        coalesce(sum(cogs) FILTER (WHERE cost_source = 'unit_cost'), 0) AS cogs_from_unit_cost
+    FROM stg_order_lines
+    GROUP BY order_id
 ),
 ranked AS (
     SELECT
@@ -52,6 +58,7 @@ SELECT
     r.tax,
     r.total_price,
     CAST(coalesce(c.cogs, 0) AS DECIMAL(18, 4)) AS cogs,
+    CAST(coalesce(c.cogs_from_unit_cost, 0) AS DECIMAL(18, 4)) AS cogs_from_unit_cost,
     CAST(s.shipping_cost_per_order AS DECIMAL(18, 4)) AS shipping_cost,
     CAST(r.total_price * s.payment_fee_rate + s.payment_fee_fixed AS DECIMAL(18, 4)) AS payment_fees,
     r.gross_sales - r.discounts - r.refunds + r.shipping_revenue - CAST(coalesce(c.cogs, 0) AS DECIMAL(18, 4))

@@ -17,7 +17,7 @@ WITH latest AS (
             "totalRefundedSet": {"shopMoney": {"amount": "VARCHAR"}},
             "lineItems": {"nodes": [{
                 "id": "VARCHAR", "sku": "VARCHAR", "title": "VARCHAR", "quantity": "VARCHAR",
-                "product": {"id": "VARCHAR", "productType": "VARCHAR"},
+                "product": {"id": "VARCHAR", "productType": "VARCHAR"}, "variant": {"id": "VARCHAR"},
                 "originalUnitPriceSet": {"shopMoney": {"amount": "VARCHAR", "currencyCode": "VARCHAR"}},
                 "discountAllocations": [{"allocatedAmountSet": {"shopMoney": {"amount": "VARCHAR"}}}]
             }]},

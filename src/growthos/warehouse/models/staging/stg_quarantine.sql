@@ -5,6 +5,9 @@ UNION ALL
 SELECT 'shopify', 'customer', external_id, payload_hash, reject_reason
 FROM int_customers_checked WHERE reject_reason IS NOT NULL
 UNION ALL
+SELECT 'shopify', 'product', external_id, payload_hash, reject_reason
+FROM int_products_checked WHERE reject_reason IS NOT NULL
+UNION ALL
 SELECT source, entity, external_id, payload_hash, reject_reason
 FROM int_spend_checked WHERE reject_reason IS NOT NULL
 UNION ALL
