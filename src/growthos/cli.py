@@ -416,3 +416,6 @@ def run() -> None:  # pragma: no cover - console entry point
     app()
 
 
+import growthos.cli_alerts  # noqa: E402, F401  (registers `growthos alerts`)
+import growthos.cli_forecast  # noqa: E402, F401  (registers `growthos forecast` and `growthos anomalies`)
+import growthos.cli_snapshots  # noqa: E402, F401  (registers `growthos snapshot`, `diff` and `explain`)

@@ -30,6 +30,13 @@ Conventions:
   (rate × amount charged + fixed fee) are settings.
 - LTV at N days looks at the customers whose N-day window (the day of the first order is day 1) ends in
   the period, so that every window counted is complete.
+- Snapshot diffs (`growthos diff`, `/api/snapshots/diff`): relative change is empty when the base is 0;
+  a change is tested by a test suited to the KPI (two proportions for rates, an exact Poisson test for
+  counts, Welch or a normal test for sums and means), with Benjamini–Hochberg across the diff's KPIs
+  (significant at q ≤ 0.05); KPIs without a sampling model count as moved from a 10% change. The trend
+  follows the KPI's polarity (a cost going down is improving). **Health score** = round(100 × Σ weight ×
+  points / Σ weight) over the key KPIs (weights in `analysis/health.py`), points 1 when improving, 0.75
+  when stable, 0 when declining: all stable scores 75.
 
 | name | label | unit | up is | formula |
 |---|---|---|---|---|

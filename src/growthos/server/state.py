@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from growthos.core.errors import Conflict, GrowthOSError
 from growthos.jobs.scheduler import Scheduler, server_schedules
@@ -21,6 +22,9 @@ from growthos.server.events import EventHub
 from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.warehouse.engine import Engine
 from growthos.workspace import Workspace
+
+if TYPE_CHECKING:
+    from growthos.analysis.anomalies import AnomalyNotifier
 
 log = logging.getLogger("growthos.server")
 
@@ -34,6 +38,10 @@ class ServerState:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
         self._build_lock = threading.Lock()
         self._running_build: Future | None = None
+        self._alerts = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-alerts")
+        """Alert evaluations after builds, off the writer thread (notifications may retry for a while)."""
+        self._anomalies: AnomalyNotifier | None = None
+        """Tells dashboards about each anomaly once (created with the first build)."""
         settings = workspace.settings
         self.collector = EventWriter(workspace.engine, CollectorOptions(
             max_queue_events=settings.collector_max_queue_events,
@@ -82,14 +90,42 @@ class ServerState:
                     result = build_and_check(self.workspace)
                 except GrowthOSError as exc:
                     self.events.publish("build_failed", {"error": exc.message})
+                    self._alerts.submit(self.evaluate_alerts)  # a failed build is an alert of its own
                     raise
                 summary = {"job_id": result.build.job_id, "duration_s": round(result.build.duration_s, 3),
                            "failed_checks": [c.name for c in result.checks if c.status == "fail"]}
                 self.events.publish("build_finished", summary)
+                self._notify_anomalies()
+                self._alerts.submit(self.evaluate_alerts)
                 return summary
 
             self._running_build = self._writer.submit(run)
             return self._running_build
+
+    def evaluate_alerts(self) -> None:
+        """Evaluate the alert rules on a fresh reader, pushing alert events to dashboards; logs instead of raising."""
+        from growthos.alerts.evaluate import evaluate_alerts
+
+        try:
+            with self.reader() as engine:
+                evaluate_alerts(self.workspace, engine=engine, publish=self.events.publish)
+        except Exception:
+            log.exception("alert evaluation after a build failed")
+
+    def _notify_anomalies(self) -> None:
+        """Push the anomalies of the last days that no dashboard has been told about (event anomaly_detected)."""
+        from growthos.analysis.anomalies import AnomalyNotifier
+
+        try:
+            if self._anomalies is None:
+                self._anomalies = AnomalyNotifier(self.events.publish)
+            engine = self.workspace.engine.reader()
+            try:
+                self._anomalies.after_build(engine, self.workspace.last_full_day)
+            finally:
+                engine.close()
+        except Exception:  # never fail a build over a notification
+            log.exception("anomaly detection after the build failed")
 
     def start_sync(self, connection: str | None = None, *, full: bool = False, build_after: bool = False) -> QueuedSync:
         """Queue the sync of a connection (or of every connection of a connector kind, or of all) on the writer
@@ -102,4 +138,5 @@ class ServerState:
         self.syncs.close()
         self.collector.close()
         self._writer.shutdown(wait=True)
+        self._alerts.shutdown(wait=True)
         self.workspace.close()

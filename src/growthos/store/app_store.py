@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from types import EllipsisType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from growthos.core.errors import ConfigError, RetryableError
 from growthos.security.crypto import EncryptionKey, KeySource, key_source
-from growthos.store import checks, connections, jobs, keys, oauth_states, sessions
+from growthos.store import alerts as alert_rows
+from growthos.store import checks, connections, jobs, keys, oauth_states, sessions, snapshots
 from growthos.store.connections import Connection, ConnectionTest, Rotation
 from growthos.store.engine import describe_url, make_engine
 from growthos.store.migrate import upgrade_engine
 from growthos.store.oauth_states import ConsumedAuthorization, PendingAuthorization
 from growthos.store.records import ApiKey, CheckOutcome, JobRun, Session
+from growthos.store.snapshots import StoredSnapshot
 from growthos.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -262,3 +264,82 @@ class AppStore:
     def purge_oauth_states(self) -> int:
         """Delete expired and used pending authorizations; returns how many."""
         return oauth_states.purge_authorizations(self._engine, self._clock)
+
+    # -- alerts (growthos.store.alerts; the rules themselves are growthos.alerts) ----------------------
+
+    def list_alert_rules(self) -> list[alert_rows.StoredRule]:
+        """Alert rules saved through the API, by name."""
+        return alert_rows.list_rules(self._engine)
+
+    def get_alert_rule(self, name: str) -> alert_rows.StoredRule | None:
+        """The stored rule of this name, or None."""
+        return alert_rows.get_rule(self._engine, name)
+
+    def save_alert_rule(self, *, name: str, kind: str, metric: str | None, params: dict[str, Any], severity: str,
+                        cooldown_s: int, enabled: bool, create_only: bool = False) -> alert_rows.StoredRule:
+        """Store a rule (replacing one of that name; Conflict instead when ``create_only``); InvalidInput."""
+        return alert_rows.save_rule(self._engine, self._clock, name=name, kind=kind, metric=metric, params=params,
+                                    severity=severity, cooldown_s=cooldown_s, enabled=enabled,
+                                    create_only=create_only)
+
+    def delete_alert_rule(self, name: str) -> None:
+        """Remove a stored rule; raises NotFound."""
+        alert_rows.delete_rule(self._engine, name)
+
+    def record_alert_firing(self, **fields: Any) -> alert_rows.Firing:
+        """A rule's condition holds now: update the active alert of its dedup key, or open one (cooldown permitting).
+        Keyword arguments: see growthos.store.alerts.record_firing."""
+        return alert_rows.record_firing(self._engine, self._clock, **fields)
+
+    def resolve_cleared_alerts(self, dedup_key: str) -> list[alert_rows.Alert]:
+        """The condition of ``dedup_key`` cleared: resolve its active alerts as ``auto``; returns them."""
+        return alert_rows.resolve_cleared(self._engine, self._clock, dedup_key)
+
+    def get_alert(self, alert_id: int) -> alert_rows.Alert:
+        """One alert; raises NotFound."""
+        return alert_rows.get_alert(self._engine, alert_id)
+
+    def list_alerts(self, status: str | None = None, rule: str | None = None, limit: int = 100,
+                    offset: int = 0) -> list[alert_rows.Alert]:
+        """Alerts newest first, optionally of one status (or ``active``) and/or rule: the history."""
+        return alert_rows.list_alerts(self._engine, status, rule, limit, offset)
+
+    def count_alerts(self) -> dict[str, int]:
+        """Number of alerts per status."""
+        return alert_rows.count_alerts(self._engine)
+
+    def acknowledge_alert(self, alert_id: int) -> alert_rows.Alert:
+        """Acknowledge an open alert as of now; NotFound, Conflict (resolved)."""
+        return alert_rows.acknowledge_alert(self._engine, self._clock, alert_id)
+
+    def resolve_alert(self, alert_id: int) -> alert_rows.Alert:
+        """Resolve an alert by hand as of now; NotFound."""
+        return alert_rows.resolve_alert(self._engine, self._clock, alert_id)
+
+    def record_notification_attempt(self, *, alert_id: int, channel: str, channel_kind: str, attempt: int,
+                                    status: str, error: str | None = None) -> alert_rows.NotificationAttempt:
+        """Record one delivery attempt of an alert to a channel (``delivered`` or ``failed`` with the error)."""
+        return alert_rows.record_attempt(self._engine, self._clock, alert_id=alert_id, channel=channel,
+                                         channel_kind=channel_kind, attempt=attempt, status=status, error=error)
+
+    def list_notification_attempts(self, alert_id: int | None = None,
+                                   limit: int = 1000) -> list[alert_rows.NotificationAttempt]:
+        """Delivery attempts oldest first, of one alert or of all."""
+        return alert_rows.list_attempts(self._engine, alert_id, limit)
+
+    # -- snapshots (immutable: create, get, list; never updated) ------------------------------------
+
+    def create_snapshot(self, period_kind: str, period_start: date, period_end: date, payload: dict[str, Any],
+                        taken_at: datetime | None = None) -> StoredSnapshot:
+        """Store a snapshot taken at ``taken_at`` (default now). Raises InvalidInput naming the field, or Conflict
+        when one of the same kind and period start was taken at the same instant."""
+        return snapshots.create_snapshot(self._engine, self._clock, period_kind, period_start, period_end, payload,
+                                         taken_at)
+
+    def get_snapshot(self, snapshot_id: int) -> StoredSnapshot:
+        """One snapshot with its payload; raises NotFound."""
+        return snapshots.get_snapshot(self._engine, snapshot_id)
+
+    def list_snapshots(self, period_kind: str | None = None, limit: int = 100, offset: int = 0) -> list[StoredSnapshot]:
+        """Snapshots newest first (by taken_at, then id), optionally of one period kind."""
+        return snapshots.list_snapshots(self._engine, period_kind, limit, offset)

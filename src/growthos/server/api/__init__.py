@@ -3,15 +3,18 @@
 from fastapi import APIRouter
 
 from growthos.server.api import (
+    alerts,
     builds,
     catalogue,
     collector,
     connections,
+    forecast,
     health,
     jobs,
     metrics,
     oauth,
     product,
+    snapshots,
     stream,
     syncs,
 )
@@ -28,6 +31,9 @@ router.include_router(product.router)
 router.include_router(connections.router)
 router.include_router(oauth.router)
 router.include_router(syncs.router)
+router.include_router(forecast.router)
+router.include_router(snapshots.router)
+router.include_router(alerts.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

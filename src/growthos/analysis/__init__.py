@@ -1,0 +1,1 @@
+"""Analysis: snapshots, diffs, significance, health, insights, forecasts, anomalies."""
