@@ -5,6 +5,7 @@ still sync, and the command refuses, pointing at POST /api/syncs, while another 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -13,10 +14,14 @@ from pathlib import Path
 
 import pytest
 from fakes.shopify import INVALID_TOKEN, FakeShopify, fixture_products, fixture_shop
+from rich.console import Console
 from typer.testing import CliRunner
 
+import growthos.cli_sync
+import growthos.jobs.sync_job
 from growthos.cli import app as cli
 from growthos.config import load_settings
+from growthos.sources.sync import SyncProgress
 from growthos.workspace import Workspace
 
 TOKEN = "shpat_cli_sync_token_1234"
@@ -155,3 +160,72 @@ def test_sync_refuses_while_another_process_holds_the_warehouse(data_dir: Path, 
     assert "held by a running server" in result.stderr and "POST /api/syncs" in result.stderr
     assert sync_jobs(data_dir) == []  # refused before any job run was recorded
     assert len(fake.log) == requests_before  # and before any call to the API
+
+
+def _record_progress(monkeypatch: pytest.MonkeyPatch) -> list[SyncProgress]:
+    """Updates the CLI's progress callback receives (it still gets each one)."""
+    updates: list[SyncProgress] = []
+    real = growthos.jobs.sync_job.sync_connections
+
+    def recording(*args, on_progress=None, **kw):
+        def both(update: SyncProgress) -> None:
+            updates.append(update)
+            if on_progress is not None:
+                on_progress(update)
+        return real(*args, on_progress=both, **kw)
+
+    monkeypatch.setattr(growthos.jobs.sync_job, "sync_connections", recording)
+    return updates
+
+
+def test_progress_is_reported_per_page_and_ends_at_the_outcome(data_dir: Path, fake: FakeShopify,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    add_shop(data_dir, fake, "main-shop")
+    updates = _record_progress(monkeypatch)
+    result = run(data_dir, "sync")
+    assert result.exit_code == 0, result.output
+    assert [u.pages for u in updates] == [1, 2, 3, 4, 5]  # orders 1, customers 1, products 3
+    assert all(a.fetched_total <= b.fetched_total and a.inserted_total <= b.inserted_total
+               for a, b in zip(updates, updates[1:], strict=False))
+    last: dict[str, SyncProgress] = {u.entity: u for u in updates}
+    assert {e: u.fetched for e, u in last.items()} == {"order": ORDERS, "customer": CUSTOMERS, "product": PRODUCTS}
+    assert updates[-1].fetched_total == updates[-1].inserted_total == ORDERS + CUSTOMERS + PRODUCTS
+    [job] = sync_jobs(data_dir)
+    assert job["stats"]["pages"] == updates[-1].pages and job["stats"]["fetched"] == {
+        e: u.fetched for e, u in last.items()}
+    # not a terminal (CI logs, pipes): no bars at all, and stdout ends with the summary table
+    assert result.stderr.startswith("New records are in the raw layer") and "syncing" not in result.stderr
+    lines = result.stdout.rstrip().splitlines()
+    assert lines[0].strip() == "Sync" and "main-shop" in result.stdout
+    assert set(lines[-1].strip()) <= set("└─┴┘")
+
+
+def test_progress_bars_on_a_terminal(data_dir: Path, fake: FakeShopify, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_shop(data_dir, fake, "main-shop")
+    screen = io.StringIO()
+    monkeypatch.setattr(growthos.cli_sync, "console",
+                        Console(file=screen, force_terminal=True, width=160, color_system=None))
+    updates = _record_progress(monkeypatch)
+    result = run(data_dir, "sync")
+    assert result.exit_code == 0, result.output
+    assert len(updates) == 5
+    drawn = screen.getvalue()
+    assert "main-shop (shopify)" in drawn
+    assert f"done: {ORDERS + CUSTOMERS + PRODUCTS} fetched, {ORDERS + CUSTOMERS + PRODUCTS} new, 5 pages" in drawn
+    assert "━" in drawn  # the bar
+    assert result.stdout.rstrip().splitlines()[-1].strip().startswith("└")  # the table still comes last
+
+    screen.seek(0)
+    screen.truncate(0)
+    as_json = run(data_dir, "sync", "--json")
+    assert as_json.exit_code == 0
+    assert screen.getvalue() == ""  # --json: no bars, only the JSON
+    [outcome] = json.loads(as_json.stdout)
+    assert outcome["status"] == "succeeded" and "records" not in as_json.stdout
+
+
+def test_progress_status_text() -> None:
+    update = SyncProgress("main-shop", "shopify", "customer", 1200, 3, 1, 1230, 33)
+    assert growthos.cli_sync._progress_status(update) == "customer 1,200 records, 1 page [dim](1,230 in all)[/dim]"
+    first = SyncProgress("main-shop", "shopify", "order", 1, 1, 2, 1, 1)
+    assert growthos.cli_sync._progress_status(first) == "order 1 record, 2 pages"

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 
 from growthos.cli import _errors, _print_json, _settings, app, console, out
@@ -18,6 +19,7 @@ from growthos.core.errors import Conflict
 
 if TYPE_CHECKING:
     from growthos.jobs.sync_job import PendingSync, SyncOutcome
+    from growthos.sources.sync import SyncProgress
     from growthos.warehouse.engine import Engine
     from growthos.workspace import Workspace
 
@@ -73,34 +75,73 @@ def _warehouse(ws: Workspace) -> Engine:
 
 def _sync(connections: list[tuple[str, str]], ws: Workspace, engine: Engine, full: bool,
           show: bool) -> list[SyncOutcome]:
-    """Sync each connection in turn with a spinner per connection (connectors do not report progress within a
-    sync, so each line shows waiting, syncing and then what was fetched and stored)."""
+    """Sync each connection in turn with a progress bar per connection: waiting, then the records fetched and
+    pages read so far (updated after every page the connector stores), then what was fetched and stored.
+
+    The total is unknown while a sync runs, so the bar pulses until the sync ends. The bars are drawn on a
+    terminal only (not with ``--json``, nor when stderr is a pipe or a CI log: the summary table says it all).
+    """
     from growthos.jobs.sync_job import sync_connections
 
     progress = Progress(SpinnerColumn(finished_text="•"), TextColumn("{task.description}"),
-                        TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=console,
-                        transient=False, disable=not (show and console.is_terminal))
+                        _SyncBar(bar_width=20), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                        console=console, transient=False, disable=not (show and console.is_terminal))
     tasks: dict[str, TaskID] = {}
+    running: list[str] = []  # the connection syncing now (its progress updates name it too, but trust the job)
     with progress:
         for name, kind in connections:
-            tasks[name] = progress.add_task(f"{escape(name)} ({escape(kind)})", total=1, start=False,
-                                            status="[dim]waiting[/dim]")
+            tasks[name] = progress.add_task(f"{escape(name)} ({escape(kind)})", total=None, start=False,
+                                            status="[dim]waiting[/dim]", failed=False)
 
         def started(pending: PendingSync) -> None:
+            running[:] = [pending.connection]
             progress.start_task(tasks[pending.connection])
             progress.update(tasks[pending.connection], status=f"syncing (job {pending.job_id})")
 
+        def advanced(update: SyncProgress) -> None:
+            if not running:
+                return
+            progress.update(tasks[running[0]], completed=update.fetched_total, status=_progress_status(update))
+
         def finished(outcome: SyncOutcome) -> None:
+            running.clear()
+            task = tasks[outcome.connection]
             if outcome.ok:
-                status = (f"[green]done[/green]: {sum(outcome.fetched.values()):,} fetched, "
-                          f"{outcome.inserted_total:,} new")
+                fetched = sum(outcome.fetched.values())
+                pages = outcome.result.pages if outcome.result else 0
+                status = (f"[green]done[/green]: {fetched:,} fetched, {outcome.inserted_total:,} new, "
+                          f"{_plural(pages, 'page')}")
+                progress.update(task, total=max(fetched, 1), completed=max(fetched, 1), status=status)
             else:
-                status = "[red]failed[/red]"
-            progress.update(tasks[outcome.connection], completed=1, status=status)
-            progress.stop_task(tasks[outcome.connection])
+                progress.update(task, total=1, completed=1, status="[red]failed[/red]", failed=True)
+            progress.stop_task(task)
 
         return sync_connections(ws.store, engine, [name for name, _ in connections], full=full,
-                                on_start=started, on_finish=finished)
+                                on_start=started, on_finish=finished, on_progress=advanced)
+
+
+class _SyncBar(BarColumn):
+    """An empty bar while the connection waits its turn, a pulsing one while it syncs (the total is unknown),
+    a full one when it is done (red when it failed)."""
+
+    def render(self, task: Task) -> ProgressBar:
+        if not task.started:
+            return ProgressBar(total=1, completed=0, width=self.bar_width, style=self.style)
+        if task.fields.get("failed"):
+            return ProgressBar(total=1, completed=1, width=self.bar_width, finished_style="red")
+        return super().render(task)
+
+
+def _progress_status(update: SyncProgress) -> str:
+    """``order 1,250 records, 5 pages`` (and the connection's total when it has fetched other entities too)."""
+    text = f"{escape(update.entity)} {_plural(update.fetched, 'record')}, {_plural(update.pages, 'page')}"
+    if update.fetched_total != update.fetched:
+        text += f" [dim]({update.fetched_total:,} in all)[/dim]"
+    return text
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _entities(o: SyncOutcome) -> str:

@@ -13,6 +13,10 @@ write at once). A job run records:
 - ``error`` when it failed: the connector's message (the API's own words) with every secret of the connection
   masked. One connection failing does not stop the others.
 
+While a sync runs, ``progress`` (``run_sync_job``; ``on_progress`` of ``sync_connections``) is called after every
+stored page with the counts so far (a ``SyncProgress``: the same fetched / inserted / pages the job run records
+at the end), e.g. for the CLI's progress bars.
+
 Secrets: a ``ConnectionConfig`` holds decrypted secrets; it is never logged, put in a message or kept beyond
 the sync.
 """
@@ -29,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from growthos.core.errors import Conflict, GrowthOSError, NotFound
 from growthos.sources.connectors import ConnectionConfig
-from growthos.sources.sync import SyncResult, sync_connection
+from growthos.sources.sync import ProgressCallback, SyncResult, reporting, sync_connection
 from growthos.store.connections import Connection, mask
 from growthos.warehouse.engine import Engine
 
@@ -139,16 +143,19 @@ def start_sync_job(store: AppStore, connection: str, *, full: bool = False) -> P
 
 
 def run_sync_job(store: AppStore, engine: Engine, pending: PendingSync, *, runner: Runner = sync_connection,
-                 timer: Callable[[], float] = time.monotonic) -> SyncOutcome:
+                 timer: Callable[[], float] = time.monotonic,
+                 progress: ProgressCallback | None = None) -> SyncOutcome:
     """Run a started sync and finish its job run; a failure is an outcome (recorded), not an exception.
 
+    ``progress`` is called after every page the connector stores (see ``growthos.sources.sync.reporting``).
     KeyboardInterrupt and SystemExit still propagate, after the job run is recorded as failed.
     """
     started = timer()
     config: ConnectionConfig | None = None
     try:
         config = store.connection_config(pending.connection)
-        result = runner(config, engine, full=pending.full)
+        with reporting(progress):
+            result = runner(config, engine, full=pending.full)
     except BaseException as exc:
         message = _error_message(exc, config)
         kind = config.kind if config is not None else None
@@ -180,14 +187,18 @@ def sync_connections(
     runner: Runner = sync_connection,
     on_start: Callable[[PendingSync], None] | None = None,
     on_finish: Callable[[SyncOutcome], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> list[SyncOutcome]:
-    """Sync each named connection in turn, each as its own job run; a failure does not stop the others."""
+    """Sync each named connection in turn, each as its own job run; a failure does not stop the others.
+
+    ``on_progress`` gets every connection's counts after each stored page (``SyncProgress.connection`` says
+    whose)."""
     outcomes = []
     for name in names:
         pending = start_sync_job(store, name, full=full)
         if on_start:
             on_start(pending)
-        outcome = run_sync_job(store, engine, pending, runner=runner)
+        outcome = run_sync_job(store, engine, pending, runner=runner, progress=on_progress)
         if on_finish:
             on_finish(outcome)
         outcomes.append(outcome)
