@@ -419,3 +419,4 @@ def run() -> None:  # pragma: no cover - console entry point
 import growthos.cli_alerts  # noqa: E402, F401  (registers `growthos alerts`)
 import growthos.cli_forecast  # noqa: E402, F401  (registers `growthos forecast` and `growthos anomalies`)
 import growthos.cli_snapshots  # noqa: E402, F401  (registers `growthos snapshot`, `diff` and `explain`)
+import growthos.cli_wbr  # noqa: E402, F401  (registers `growthos wbr`)
