@@ -52,6 +52,9 @@ PAGES: tuple[Page, ...] = (
     Page("/product/funnels", "Funnel builder", "product_funnels", group="Product"),
     Page("/product/retention", "Retention", "product_retention", group="Product"),
     Page("/product/users", "User lookup", "product_users", uses_range=False, group="Product"),
+    Page("/alerts", "Alerts", "alerts", uses_range=False, group="Intelligence"),
+    Page("/snapshots", "Snapshots", "snapshots", uses_range=False, group="Intelligence"),
+    Page("/wbr", "Weekly review", "wbr", uses_range=False, group="Intelligence"),
     Page("/jobs", "Jobs", "jobs", uses_range=False, group="Operations"),
     Page("/connections", "Connections", "connections", uses_range=False, group="Operations"),
 )
