@@ -19,6 +19,7 @@ from growthos.jobs.scheduler import Scheduler, server_schedules
 from growthos.jobs.sync_job import QueuedSync, SyncQueue
 from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
+from growthos.server.result_cache import ResultCache
 from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.warehouse.engine import Engine
 from growthos.workspace import Workspace
@@ -33,6 +34,8 @@ class ServerState:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.events = EventHub()
+        self.results = ResultCache()
+        """Forecasts and anomalies of the current marts (emptied when a build finishes)."""
         self.write_keys = WriteKeyCache()
         """Collector write keys accepted lately (see server.auth)."""
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="growthos-writer")
@@ -92,6 +95,7 @@ class ServerState:
                     self.events.publish("build_failed", {"error": exc.message})
                     self._alerts.submit(self.evaluate_alerts)  # a failed build is an alert of its own
                     raise
+                self.results.invalidate()
                 summary = {"job_id": result.build.job_id, "duration_s": round(result.build.duration_s, 3),
                            "failed_checks": [c.name for c in result.checks if c.status == "fail"]}
                 self.events.publish("build_finished", summary)

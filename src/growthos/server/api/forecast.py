@@ -23,8 +23,13 @@ def get_forecast(
     backtest: Annotated[bool, Query(description="Add a rolling-origin backtest (MASE).")] = False,
 ) -> dict[str, Any]:
     state = server_state(request)
-    with warehouse(state) as engine:
-        return forecast(engine, state.workspace.last_full_day, metric, horizon, with_backtest=backtest).as_dict()
+    last_full_day = state.workspace.last_full_day
+
+    def compute() -> dict[str, Any]:
+        with warehouse(state) as engine:
+            return forecast(engine, last_full_day, metric, horizon, with_backtest=backtest).as_dict()
+
+    return state.results.get_or_compute(("forecast", metric, horizon, backtest, last_full_day), compute)
 
 
 @router.get("/anomalies", summary="Anomalous days of daily KPIs (as `growthos anomalies --json`)")
@@ -36,5 +41,10 @@ def get_anomalies(
 ) -> dict[str, Any]:
     names = parse_metric_list(metric, field="metric") if metric else None
     state = server_state(request)
-    with warehouse(state) as engine:
-        return detect(engine, rng, state.workspace.last_full_day, names)
+    last_full_day = state.workspace.last_full_day
+
+    def compute() -> dict[str, Any]:
+        with warehouse(state) as engine:
+            return detect(engine, rng, last_full_day, names)
+
+    return state.results.get_or_compute(("anomalies", rng, tuple(names or ()), last_full_day), compute)
