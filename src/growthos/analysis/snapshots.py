@@ -489,6 +489,11 @@ def take_snapshot(engine: Engine, settings: Any, period_kind: str, period_end: d
 REFS = ("latest", "previous")
 
 
+def _by_period(stored: list[Any]) -> list[Any]:
+    """Stored snapshots, the most recent period first (the newest taken first within a period)."""
+    return sorted(stored, key=lambda s: (s.period_end, s.taken_at, s.id), reverse=True)
+
+
 def save_snapshot(store: Any, snapshot: Snapshot) -> Snapshot:
     """Store a snapshot (immutably) and return it with its id."""
     stored = store.create_snapshot(snapshot.period_kind, snapshot.period_start, snapshot.period_end,
@@ -497,16 +502,21 @@ def save_snapshot(store: Any, snapshot: Snapshot) -> Snapshot:
 
 
 def load_snapshot(store: Any, ref: str | int, field: str = "id") -> Snapshot:
-    """A stored snapshot by id, or ``latest`` / ``previous`` (the newest and the one before it by taken_at).
-    NotFound when there is none; InvalidInput naming ``field`` for anything else."""
+    """A stored snapshot by id, or ``latest`` (of the most recent period; the newest taken of it) or
+    ``previous`` (of the period before the latest one, same kind). NotFound when there is none;
+    InvalidInput naming ``field`` for anything else."""
     from growthos.core.errors import NotFound
 
     if isinstance(ref, str) and ref in REFS:
-        rows = store.list_snapshots(limit=2)
-        index = REFS.index(ref)
-        if len(rows) <= index:
-            raise NotFound(f"there is no {ref} snapshot (take one with `growthos snapshot create`)", field=field)
-        return Snapshot.from_dict(rows[index].payload, id=rows[index].id)
+        stored = _by_period(store.list_snapshots(limit=1000))
+        if ref == "previous" and stored:
+            latest = stored[0]
+            stored = [s for s in stored if s.period_kind == latest.period_kind and s.period_end < latest.period_start]
+        if not stored:
+            hint = "take one with `growthos snapshot create`" if ref == "latest" else (
+                "take one of the period before the latest with `growthos snapshot create --end`")
+            raise NotFound(f"there is no {ref} snapshot ({hint})", field=field)
+        return Snapshot.from_dict(stored[0].payload, id=stored[0].id)
     if isinstance(ref, str):
         if not ref.isascii() or not ref.isdigit() or len(ref) > 18:
             raise InvalidInput(f"{field} must be a snapshot id, latest or previous; got {ref!r}", field=field)

@@ -31,11 +31,23 @@ async function load() {
   let diff = null;
   if (snapshots.length >= 2) {
     const ids = new Set(snapshots.map((s) => String(s.id)));
-    const a = ids.has(chosen.a) ? chosen.a : String(snapshots[1].id);
-    const b = ids.has(chosen.b) ? chosen.b : String(snapshots[0].id);
-    diff = await getJSON("/api/snapshots/diff", { a, b });
+    const [previous, latest] = defaultPair(snapshots);
+    const a = ids.has(chosen.a) ? chosen.a : previous && String(previous.id);
+    const b = ids.has(chosen.b) ? chosen.b : latest && String(latest.id);
+    if (a && b) diff = await getJSON("/api/snapshots/diff", { a, b });
   }
   return { meta, snapshots, diff };
+}
+
+// The API's `previous` and `latest`: the snapshot of the most recent period (the newest taken of it) and
+// the newest of the period before it, of the same kind (null when there is none).
+function defaultPair(snapshots) {
+  const key = (s) => [s.period_end, s.taken_at, String(s.id).padStart(12, "0")].join(" ");
+  const newestFirst = [...snapshots].sort((x, y) => (key(x) < key(y) ? 1 : -1));
+  const latest = newestFirst[0];
+  const previous = newestFirst.find(
+    (s) => s.period_kind === latest.period_kind && s.period_end < latest.period_start) ?? null;
+  return [previous, latest];
 }
 
 function periodText(s) {
