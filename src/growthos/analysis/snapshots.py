@@ -489,6 +489,20 @@ def take_snapshot(engine: Engine, settings: Any, period_kind: str, period_end: d
 REFS = ("latest", "previous")
 
 
+def take_due_snapshots(engine: Engine, settings: Any, store: Any) -> list[Snapshot]:
+    """Store the snapshot of the last complete day, week, month and quarter where none of that period is
+    stored yet; returns the new ones. The server runs it after every successful build, so each period gets
+    its snapshot once it is complete (with the scheduler's daily build: the morning after it ends)."""
+    last_full_day = settings.today() - timedelta(days=1)
+    taken = []
+    for kind in PERIOD_KINDS:
+        rng = period_bounds(kind, last_full_day)
+        stored = store.list_snapshots(period_kind=kind, limit=1000)
+        if not any(s.period_start == rng.start and s.period_end == rng.end for s in stored):
+            taken.append(save_snapshot(store, take_snapshot(engine, settings, kind)))
+    return taken
+
+
 def _by_period(stored: list[Any]) -> list[Any]:
     """Stored snapshots, the most recent period first (the newest taken first within a period)."""
     return sorted(stored, key=lambda s: (s.period_end, s.taken_at, s.id), reverse=True)

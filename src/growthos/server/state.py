@@ -101,6 +101,7 @@ class ServerState:
                 self.events.publish("build_finished", summary)
                 self._notify_anomalies()
                 self._alerts.submit(self.evaluate_alerts)
+                self._alerts.submit(self.take_due_snapshots)
                 return summary
 
             self._running_build = self._writer.submit(run)
@@ -115,6 +116,19 @@ class ServerState:
                 evaluate_alerts(self.workspace, engine=engine, publish=self.events.publish)
         except Exception:
             log.exception("alert evaluation after a build failed")
+
+    def take_due_snapshots(self) -> None:
+        """Snapshots of the periods completed since the last ones (after a build); logs instead of raising."""
+        from growthos.analysis.snapshots import take_due_snapshots
+
+        try:
+            with self.reader() as engine:
+                taken = take_due_snapshots(engine, self.settings, self.workspace.store)
+            for snapshot in taken:
+                self.events.publish("snapshot_taken", {"id": snapshot.id, "period_kind": snapshot.period_kind,
+                                                       "period_end": snapshot.period_end.isoformat()})
+        except Exception:
+            log.exception("snapshots after the build failed")
 
     def _notify_anomalies(self) -> None:
         """Push the anomalies of the last days that no dashboard has been told about (event anomaly_detected)."""
