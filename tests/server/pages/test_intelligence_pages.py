@@ -128,8 +128,9 @@ def test_snapshots_diff_matches_the_api_and_a_snapshot_is_taken_from_the_page(
     admin_page, live_server, admin_api, monitor, wait_ready, screenshot
 ):
     page = admin_page
-    for end in ("2026-01-25", "2026-02-01"):
-        response = admin_api.post("/api/snapshots", json={"period": "week", "end": end})
+    for period, end in (("week", "2026-01-25"), ("week", "2026-02-01"), ("day", "2026-02-08")):
+        # the day: builds store the last complete day (02-09), so its previous day must be there for a default pair
+        response = admin_api.post("/api/snapshots", json={"period": period, "end": end})
         assert response.status_code == 201, response.text
     page.goto(f"{live_server.url}/snapshots")
     wait_ready(page)
