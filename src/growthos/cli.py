@@ -208,7 +208,8 @@ def kpis(
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     preset: Annotated[str | None, typer.Option("--range", help="7d, 14d, 30d, 90d or 180d.")] = None,
-    by: Annotated[str | None, typer.Option(help="Break down by channel or campaign.")] = None,
+    by: Annotated[str | None, typer.Option(help="Break down by channel, campaign or segment (new, returning, "
+                                                "guest).")] = None,
     metrics: Annotated[str | None, typer.Option(help="Comma-separated metric names (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -216,12 +217,13 @@ def kpis(
     from growthos.core.errors import InvalidInput
     from growthos.metrics.catalogue import parse_metric_list
     from growthos.metrics.evaluate import breakdown, summary
+    from growthos.metrics.queries import BREAKDOWN_BY
     from growthos.workspace import Workspace
 
     with _errors():
         names = parse_metric_list(metrics)
-        if by is not None and by not in ("channel", "campaign"):
-            raise InvalidInput(f"--by must be channel or campaign, got {by!r}", field="by")
+        if by is not None and by not in BREAKDOWN_BY:
+            raise InvalidInput(f"--by must be one of {', '.join(BREAKDOWN_BY)}; got {by!r}", field="by")
         settings = _settings()
         rng = resolve_range(start, end, preset, settings.today())
         with Workspace(settings) as ws:

@@ -115,9 +115,9 @@ def diff_cmd(a: Annotated[str, typer.Argument(help="Base snapshot: an id, latest
 @app.command("explain")
 def explain_cmd(metric: Annotated[str, typer.Argument(help="A catalogue metric, e.g. net_revenue or mer.")],
                 period: Period = "week", end: End = None,
-                by: Annotated[str, typer.Option("--by", help="channel or campaign.")] = "channel",
+                by: Annotated[str, typer.Option("--by", help="channel, campaign or segment.")] = "channel",
                 as_json: Json = False) -> None:
-    """Each channel's (or campaign's) contribution to a KPI's change from the previous period to this one."""
+    """Each channel's (campaign's, customer segment's) contribution to a KPI's change from the previous period."""
     from growthos.analysis.explain import explain
     from growthos.analysis.snapshots import period_bounds, previous_period
     from growthos.core.periods import parse_date

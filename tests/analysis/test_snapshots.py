@@ -50,8 +50,16 @@ def test_demo_snapshot_has_every_kpi(live_server) -> None:
     assert snap.aarrr["new_users"]["value"] > 0 and snap.aarrr["revenue"]["value"] == snap.kpis["net_revenue"]["value"]
     assert snap.aarrr["activation_rate"]["value"] == pytest.approx(
         snap.aarrr["activated_users"]["value"] / snap.aarrr["new_users"]["value"], abs=1e-6)
-    channels = snap.breakdowns["channel"]
-    assert sum(r["kpis"]["net_revenue"]["value"] for r in channels) == pytest.approx(snap.kpis["net_revenue"]["value"])
+    for by in ("channel", "segment"):  # both split every order
+        rows = snap.breakdowns[by]
+        assert sum(r["kpis"]["net_revenue"]["value"] for r in rows) == pytest.approx(snap.kpis["net_revenue"]["value"])
+        assert sum(r["kpis"]["orders"]["previous"] for r in rows) == snap.kpis["orders"]["previous"]
+    assert sum(r["kpis"]["sessions"]["value"] for r in snap.breakdowns["traffic_source"]) == \
+        snap.kpis["sessions"]["value"]
+    features = {r["label"]: r["kpis"] for r in snap.breakdowns["feature_usage"]}
+    assert set(features) == set(settings.product_features)  # the demo workspace names its features
+    assert all(0 < f["adoption"]["value"] <= 1 for f in features.values())
+    assert [c["name"] for c in snap.breakdown_columns["segment"]] == list(snap.breakdowns["segment"][0]["kpis"])
     round_trip = Snapshot.from_dict(json.loads(json.dumps(snap.to_dict())))
     assert round_trip == snap
 

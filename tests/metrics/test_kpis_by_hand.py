@@ -446,6 +446,30 @@ def test_breakdown_by_campaign(shop):
     assert sum(r["ad_spend"]["value"] for r in rows.values()) == pytest.approx(SPEND_C, abs=1e-6)
 
 
+# Customer segments: a customer's first order is 'new', later ones 'returning' (no guest orders here).
+#   C new O9 O10 O12 O14 O15: net 81 + 54 + 36.50 + 0 + 35 = 206.50, AOV 206.50 / 5 = 41.30;
+#     refunds 10 + 14.60 + 40 = 64.60 over gross 100 + 60 + 58.40 + 40 + 35 = 293.40 less discounts
+#     9 + 6 + 7.30 = 22.30 → 64.60 / 271.10
+#   C returning O11 O13 O16 O17: net 45 + 16 + 45 + 30 = 136, AOV 34, refund rate 0
+#   P new O4 O6 O7: net 60 + 58.40 + 25 = 143.40, AOV 47.80; P returning O5: net 27, AOV 27
+SEGMENTS: dict[str, dict[str, tuple[float | None, float | None]]] = {
+    "new": {"net_revenue": (206.50, 143.40), "orders": (5, 3), "aov": (41.30, 47.80),
+            "refund_rate": (64.60 / 271.10, 0.0), "ad_spend": (None, None), "mer": (None, None),
+            "conversion_rate": (None, None)},
+    "returning": {"net_revenue": (136.00, 27.00), "orders": (4, 1), "aov": (34.00, 27.00),
+                  "refund_rate": (0.0, 0.0), "ad_spend": (None, None)},
+}
+
+
+def test_breakdown_by_customer_segment(shop):
+    result = breakdown(shop, CURRENT, "segment", LAST_FULL_DAY)
+    rows = {row["segment"]: row["kpis"] for row in result["rows"]}
+    assert set(rows) == set(SEGMENTS)
+    for segment, expected in SEGMENTS.items():
+        assert_kpis(rows[segment], expected, segment)  # ad spend is not split by segment: undefined
+    assert [row["segment"] for row in result["rows"]] == ["new", "returning"]
+
+
 # ---- daily series ---------------------------------------------------------------------------------------
 def test_daily_series_of_the_current_period(shop):
     names = ["orders", "net_revenue", "ad_spend", "mer", "cpc", "conversion_rate"]

@@ -88,6 +88,11 @@ def test_every_number_traces_to_the_diff(review) -> None:
                     assert f.text == fmt.share(f.value)
             assert f.value == expected[0], (f, expected)
             assert f.text == expected[1], (f, expected)
+        # a relative change is written only from a positive base (none from the demo's negative margins)
+        shown = {f.metric for f in facts if f.field == "relative_change"}
+        written = {f.metric for f in facts if f.field == "previous"}
+        assert shown == {n for n in written if diff[n].a > 0}, section_id
+        assert any(diff[n].a < 0 for n in written), "the fixture should cover a negative base"
 
 
 def _contribution(metric, rows_a, rows_b, key, by, a, b) -> float:

@@ -15,6 +15,10 @@ For every KPI and AARRR metric present in both snapshots (``a`` is the base, ``b
 - ``impact`` (for ranking, 0..weight): ``IMPACT_WEIGHTS[metric]`` (default 1) × min(|relative change|, 1)
   when the metric moved (1 × weight when the base was 0), else 0. It is a standardised size of the move,
   weighted by how close the metric is to net revenue and contribution; it does not depend on the sign.
+
+``breakdowns`` puts the two snapshots' breakdown rows side by side (``diff_breakdowns``): per breakdown, its
+columns and, per key present in either snapshot, each column's value in a and b, change and relative change
+(no significance: group-level samples are not kept).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from growthos.analysis.breakdowns import catalogue_columns
 from growthos.analysis.significance import benjamini_hochberg, run_test
 from growthos.analysis.snapshots import Snapshot
 
@@ -73,12 +78,15 @@ class SnapshotDiff:
     b: dict[str, Any]
     metrics: list[MetricDiff]
     alpha: float = ALPHA
+    breakdowns: dict[str, dict[str, Any]] | None = None
+    """Breakdown -> {columns, rows}: see ``diff_breakdowns``."""
 
     def by_name(self) -> dict[str, MetricDiff]:
         return {m.name: m for m in self.metrics}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "alpha": self.alpha, "metrics": [asdict(m) for m in self.metrics]}
+        return {"a": self.a, "b": self.b, "alpha": self.alpha, "metrics": [asdict(m) for m in self.metrics],
+                "breakdowns": self.breakdowns or {}}
 
 
 def relative_change(a: float | None, b: float | None) -> tuple[float | None, str | None]:
@@ -145,4 +153,37 @@ def diff_metrics(metrics_a: dict[str, dict[str, Any]], metrics_b: dict[str, dict
 
 def diff_snapshots(a: Snapshot, b: Snapshot) -> SnapshotDiff:
     """Every KPI and AARRR metric of ``b`` compared with ``a``; BH across all of them."""
-    return SnapshotDiff(_ref(a), _ref(b), diff_metrics(a.all_metrics(), b.all_metrics()))
+    return SnapshotDiff(_ref(a), _ref(b), diff_metrics(a.all_metrics(), b.all_metrics()),
+                        breakdowns=diff_breakdowns(a, b))
+
+
+def diff_breakdowns(a: Snapshot, b: Snapshot) -> dict[str, dict[str, Any]]:
+    """For each breakdown both snapshots have: its columns (b's description) and one row per key of either,
+    ``{key, label, a: {column: value}, b: {...}, change: {...}, relative_change: {...}}``, ordered by b's
+    rows, then the keys only a has."""
+    out = {}
+    for by, rows_b in b.breakdowns.items():
+        if by not in a.breakdowns:
+            continue
+        columns = b.breakdown_columns.get(by) or [  # snapshots taken before columns were stored: catalogue KPIs
+            c.to_dict() for c in catalogue_columns(tuple(rows_b[0]["kpis"] if rows_b else ()))]
+        names = [c["name"] for c in columns]
+        rows_a = {_key(r["key"]): r for r in a.breakdowns[by]}
+        by_key_b = {_key(r["key"]): r for r in rows_b}
+        rows = []
+        for key in [*by_key_b, *(k for k in rows_a if k not in by_key_b)]:
+            row_a, row_b = rows_a.get(key), by_key_b.get(key)
+            values_a = {n: (row_a or {}).get("kpis", {}).get(n, {}).get("value") for n in names}
+            values_b = {n: (row_b or {}).get("kpis", {}).get(n, {}).get("value") for n in names}
+            change = {n: None if values_a[n] is None or values_b[n] is None else _round(values_b[n] - values_a[n])
+                      for n in names}
+            shown = row_b or row_a
+            rows.append({"key": shown["key"], "label": shown["label"], "a": values_a, "b": values_b, "change": change,
+                         "relative_change": {n: _round(relative_change(values_a[n], values_b[n])[0]) for n in names}})
+        out[by] = {"columns": columns, "rows": rows}
+    return out
+
+
+def _key(key: Any) -> str:
+    """A breakdown key comparable across snapshots (JSON keeps 1 and "1" apart; None is no key)."""
+    return "\x00none" if key is None else str(key)

@@ -1,4 +1,5 @@
-""""Explain this change": each channel's (or campaign's) contribution to a KPI's change between two ranges.
+""""Explain this change": each channel's (campaign's, customer segment's) contribution to a KPI's change
+between two ranges.
 
 Additive KPIs (sums and counts: net revenue, orders, ad spend...): a group's contribution is its own change,
 value_now − value_before; the contributions add up to the total change.
@@ -15,7 +16,8 @@ defined even for a group without denominator (organic revenue in MER, whose spen
 (CPM's × 1000) multiply through. Undefined when D₀ or D₁ is 0.
 
 KPIs over distinct customers (returning and repeat rates) and cohort KPIs (LTV, payback) are not additive
-over groups and are refused.
+over groups and are refused, as are KPIs whose parts the grouping does not split (ad spend or sessions per
+customer segment: MER, nCAC, conversion rate by segment).
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from typing import Any
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE
-from growthos.metrics.channels import channel_dimension
-from growthos.metrics.queries import compute_periods
+from growthos.metrics.group_labels import group_labels, label_of
+from growthos.metrics.queries import BREAKDOWN_BY, available_bases, compute_periods
 from growthos.warehouse.engine import Engine
 
 Bases = Mapping[str, float | None]
-BY: tuple[str, ...] = ("channel", "campaign")
+BY: tuple[str, ...] = BREAKDOWN_BY
 
 
 def _b(name: str) -> Callable[[Bases], float]:
@@ -149,13 +151,6 @@ def decompose(metric: str, now: Mapping[Any, Bases], before: Mapping[Any, Bases]
     return "ratio", r1, r0, rows
 
 
-def _labels(engine: Engine, by: str) -> dict[Any, str]:
-    if by == "channel":
-        return {k: v["label"] for k, v in channel_dimension(engine).items()}
-    return {r["campaign_key"]: r["campaign_name"]
-            for r in engine.query("SELECT campaign_key, campaign_name FROM dim_campaign").to_pylist()}
-
-
 def explain(engine: Engine, metric: str, rng: DateRange, compare: DateRange, by: str, last_full_day: date
             ) -> Explanation:
     """Each group's contribution to ``metric``'s change from ``compare`` to ``rng``, largest first."""
@@ -163,12 +158,16 @@ def explain(engine: Engine, metric: str, rng: DateRange, compare: DateRange, by:
         raise InvalidInput(f"by must be one of {', '.join(BY)}; got {by!r}", field="by")
     if metric not in CATALOGUE:
         raise InvalidInput(f"unknown metric {metric!r}", field="metric")
+    missing = set(CATALOGUE[metric].needs) - available_bases(by)
+    if missing:
+        raise InvalidInput(f"{metric} cannot be explained by {by}: {', '.join(sorted(missing))} is not split by "
+                           f"{by}", field="by")
     periods = compute_periods(engine, {"current": rng, "compare": compare}, by, last_full_day)
     method, value, compare_value, rows = decompose(metric, periods["current"], periods["compare"])
     change = value - compare_value if value is not None and compare_value is not None else None
-    labels = _labels(engine, by)
+    labels = group_labels(engine, by)
     contributions = [
-        Contribution(key=r["key"], label=labels.get(r["key"]) or (str(r["key"]) if r["key"] is not None else "(none)"),
+        Contribution(key=r["key"], label=label_of(labels, r["key"]),
                      value=_r(r["value"]), compare_value=_r(r["compare_value"]),
                      contribution=round(r["contribution"], 6),
                      share=_r(r["contribution"] / change) if change else None,

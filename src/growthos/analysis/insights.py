@@ -30,7 +30,8 @@ class Insight:
 def _headline(m: MetricDiff) -> str:
     verb = {"up": "rose", "down": "fell", "flat": "held"}[m.direction]
     size = f" {abs(m.relative_change) * 100:.1f}%" if m.relative_change is not None else ""
-    why = f" (q = {m.q_value:.3g})" if m.q_value is not None else " (material change, untested)"
+    why = " (material change, untested)" if m.q_value is None else (
+        " (q < 0.0001)" if m.q_value < 0.0001 else f" (q = {m.q_value:.3g})")
     return f"{m.label} {verb}{size}{why}"
 
 

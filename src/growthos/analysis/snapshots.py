@@ -7,8 +7,8 @@ length), so counts are compared per day of exposure (significance.poisson_test).
 
 Each KPI carries its value, unit, polarity, previous value, change and growth rate, the counts behind a
 rate (numerator and denominator) and a *sample* for each period: what the KPI's significance test needs
-(``test`` names it: see analysis/significance.py). The breakdowns hold the channel and campaign tables
-(CHANNEL_METRICS) of both periods.
+(``test`` names it: see analysis/significance.py). The breakdowns split both periods by channel, campaign,
+customer segment, traffic source and product feature (analysis/breakdowns.py).
 
 AARRR (from the collected product events, people counted once per merged identity):
 
@@ -19,7 +19,8 @@ AARRR (from the collected product events, people counted once per merged identit
 - ``retained_users`` (retention): people active in both the previous period and this one, and
   ``retention_rate`` = retained ÷ people active in the previous period;
 - ``referred_users`` (referral): people who accepted an invite in the period, and ``referral_rate`` =
-  referred ÷ new users;
+  new users of the period who accepted an invite in it ÷ new users (the share of sign-ups that came by
+  invitation);
 - ``revenue``: the catalogue's net revenue of the period.
 """
 
@@ -32,16 +33,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from growthos.analysis.breakdowns import PeriodPair, breakdown_columns, snapshot_breakdowns
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE, ratio
-from growthos.metrics.channels import CHANNEL_METRICS, channel_dimension
 from growthos.metrics.evaluate import metric_values
 from growthos.metrics.queries import TOTAL_KEY, compute_periods
 from growthos.warehouse.engine import Engine
 
 PERIOD_KINDS: tuple[str, ...] = ("day", "week", "month", "quarter")
-BREAKDOWNS: tuple[str, ...] = ("channel", "campaign")
 SCHEMA_VERSION = 1
 
 AARRR_EVENTS: dict[str, str] = {
@@ -125,7 +125,10 @@ class Snapshot:
     """new_users, activated_users, activation_rate, active_users, retained_users, retention_rate,
     referred_users, referral_rate, revenue: the same fields as a KPI."""
     breakdowns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    """channel|campaign -> rows {key, label, kpis: {name -> {value, previous, change, growth_rate}}}."""
+    """channel|campaign|segment|traffic_source|feature_usage -> rows {key, label, kpis: {name -> {value,
+    previous, change, growth_rate}}} (analysis/breakdowns.py)."""
+    breakdown_columns: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    """Breakdown -> its KPIs [{name, label, format, polarity}] in display order."""
     id: int | None = None
     schema_version: int = SCHEMA_VERSION
 
@@ -256,7 +259,7 @@ SAMPLERS: dict[str, tuple[str, Sampler]] = {
     "retained_users": ("poisson", _poisson("retained_users")),
     "retention_rate": ("proportion", _proportion("retained_users", "active_previous")),
     "referred_users": ("poisson", _poisson("referred_users")),
-    "referral_rate": ("proportion", _proportion("referred_users", "new_users")),
+    "referral_rate": ("proportion", _proportion("referred_new_users", "new_users")),
     "revenue": ("normal", _compound_total(_metric("net_revenue"), "sq_net")),
 }
 """KPI -> (significance test, how to build its sample from the period's bases and order statistics).
@@ -279,7 +282,7 @@ RATE_PARTS: dict[str, tuple[str, str]] = {
     "ltv_cac": ("ltv_90_contribution", "ltv_90_acquisition_spend"),
     "activation_rate": ("activated_users", "new_users"),
     "retention_rate": ("retained_users", "active_previous"),
-    "referral_rate": ("referred_users", "new_users"),
+    "referral_rate": ("referred_new_users", "new_users"),
 }
 """Ratio KPI -> (numerator base, denominator base): the counts behind a rate, kept in the snapshot."""
 
@@ -420,27 +423,6 @@ def _aarrr_value(name: str, counts: Mapping[str, float | None], bases: Mapping[s
     return counts.get(name)
 
 
-def _breakdown(engine: Engine, rng: DateRange, prev: DateRange, by: str, last_full_day: date,
-               labels: Mapping[Any, str]) -> list[dict[str, Any]]:
-    metrics = [CATALOGUE[n] for n in CHANNEL_METRICS]
-    needs = frozenset(b for m in metrics for b in m.needs)
-    both = compute_periods(engine, {"current": rng, "previous": prev}, by, last_full_day, needs)
-    rows = []
-    for key in sorted(set(both["current"]) | set(both["previous"]), key=lambda k: (k is None, str(k))):
-        now = metric_values(both["current"].get(key, {}), metrics)
-        before = metric_values(both["previous"].get(key, {}), metrics)
-        kpis = {}
-        for m in metrics:
-            v, p = now[m.name], before[m.name]
-            change = None if v is None or p is None else v - p
-            kpis[m.name] = {"value": _round(v), "previous": _round(p), "change": _round(change),
-                            "growth_rate": _round(None if change is None or not p else change / abs(p))}
-        rows.append({"key": key, "label": labels.get(key) or (str(key) if key is not None else "(none)"),
-                     "kpis": kpis})
-    rows.sort(key=lambda r: -(r["kpis"]["net_revenue"]["value"] or 0.0))
-    return rows
-
-
 def take_snapshot(engine: Engine, settings: Any, period_kind: str, period_end: date | None = None, *,
                   taken_at: datetime | None = None) -> Snapshot:
     """Snapshot of the complete ``period_kind`` period containing ``period_end`` (default: the last complete
@@ -470,17 +452,13 @@ def take_snapshot(engine: Engine, settings: Any, period_kind: str, period_end: d
                              days, prev_days)
         if not counts and name != "revenue":
             aarrr[name].update(test=None, sample=None, previous_sample=None)
-    channel_labels = {k: v["label"] for k, v in channel_dimension(engine).items()}
-    campaign_labels = {r["campaign_key"]: r["campaign_name"] for r in
-                       engine.query("SELECT campaign_key, campaign_name FROM dim_campaign").to_pylist()}
-    breakdowns = {
-        "channel": _breakdown(engine, rng, prev, "channel", last_full_day, channel_labels),
-        "campaign": _breakdown(engine, rng, prev, "campaign", last_full_day, campaign_labels),
-    }
+    breakdowns = snapshot_breakdowns(PeriodPair(engine, rng, prev, last_full_day, settings.timezone,
+                                                settings.product_features))
     return Snapshot(
         period_kind=period_kind, period_start=rng.start, period_end=rng.end, previous_start=prev.start,
         previous_end=prev.end, taken_at=(taken_at or datetime.now(UTC)).astimezone(UTC),
         timezone=settings.timezone, currency=settings.currency, kpis=kpis, aarrr=aarrr, breakdowns=breakdowns,
+        breakdown_columns=breakdown_columns(),
     )
 
 

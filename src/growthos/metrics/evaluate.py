@@ -10,7 +10,7 @@ from typing import Any
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE, Metric
-from growthos.metrics.queries import TOTAL_KEY, compute_bases, compute_periods
+from growthos.metrics.queries import TOTAL_KEY, available_bases, compute_bases, compute_periods
 from growthos.warehouse.engine import Engine
 
 PRECISION = 6
@@ -71,6 +71,15 @@ def metric_values(bases: dict[str, float | None], metrics: list[Metric]) -> dict
     return {m.name: m.compute(filled) for m in metrics}
 
 
+def group_metric_values(bases: dict[str, float | None], metrics: list[Metric], by: str
+                        ) -> dict[str, float | None]:
+    """Each metric's value for one group of ``by``; None where ``by`` does not split the metric's bases
+    (ad spend per customer segment)."""
+    defined = available_bases(by)
+    values = metric_values(bases, metrics)
+    return {m.name: values[m.name] if defined.issuperset(m.needs) else None for m in metrics}
+
+
 def _metrics(names: list[str] | None) -> list[Metric]:
     return [CATALOGUE[n] for n in names] if names else list(CATALOGUE.values())
 
@@ -98,15 +107,15 @@ def summary(
 def breakdown(
     engine: Engine, rng: DateRange, by: str, last_full_day: date, names: list[str] | None = None
 ) -> dict[str, Any]:
-    """KPIs per channel or campaign, each with its previous-period value; rows by net revenue."""
+    """KPIs per channel, campaign or segment, each with its previous-period value; rows by net revenue."""
     metrics = _metrics(names)
     both = compute_periods(engine, {"current": rng, "previous": rng.previous()}, by, last_full_day,
                            _needs(metrics))
     current, previous = both["current"], both["previous"]
     rows = []
     for key in sorted(set(current) | set(previous), key=lambda k: (k is None, str(k))):
-        now = metric_values(current.get(key, {}), metrics)
-        before = metric_values(previous.get(key, {}), metrics)
+        now = group_metric_values(current.get(key, {}), metrics, by)
+        before = group_metric_values(previous.get(key, {}), metrics, by)
         rows.append(
             {by: key, "kpis": {m.name: Comparison(now[m.name], before[m.name]).as_dict() for m in metrics}}
         )

@@ -6,6 +6,7 @@ bound parameters. A query returns one row per group key with one column per base
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -42,9 +43,15 @@ GROUPINGS: dict[str, Grouping] = {
     "week": Grouping("week", "order_date", "date", "date", None, "week"),
     "channel": Grouping("channel", "channel", "channel", "channel", "acquisition_channel"),
     "campaign": Grouping("campaign", "campaign_key", "campaign_key", "campaign_key", "acquisition_campaign_key"),
+    "segment": Grouping("segment", "customer_segment", None, None, None),
 }
+"""A grouping without a key column for a fact table (segment: spend and traffic have no customer) leaves the
+KPIs of that table undefined rather than putting them under one catch-all key."""
 
 TOTAL_KEY = "all"
+
+BREAKDOWN_BY: tuple[str, ...] = ("channel", "campaign", "segment")
+"""The groupings a KPI table can be broken down by (the others are the total and time series)."""
 
 
 def grouping(name: str) -> Grouping:
@@ -294,13 +301,32 @@ _PRODUCES: dict[tuple[str, tuple[int, ...]], frozenset[str]] = {
 _ALSO_NEEDS = {"payback_days": {f"ltv_{PAYBACK_WINDOW}_customers", f"ltv_{PAYBACK_WINDOW}_acquisition_spend"}}
 
 
+_KEY_OF: dict[str, Callable[[Grouping], str | None]] = {
+    "orders": lambda g: g.orders, "customers": lambda g: g.orders, "spend": lambda g: g.spend,
+    "traffic": lambda g: g.traffic, "ltv": lambda g: g.acquisition, "acquisition_spend": lambda g: g.spend,
+    "payback_curve": lambda g: g.acquisition,
+}
+"""Query -> the grouping's key column it groups by."""
+
+
+def _splits(g: Grouping, builder: str) -> bool:
+    """Whether ``g`` can split the rows of ``builder``'s query (the total and time series always can)."""
+    return g.name == "total" or g.time_unit is not None or _KEY_OF[builder](g) is not None
+
+
+def available_bases(group: str) -> frozenset[str]:
+    """The base aggregates defined per key of ``group``."""
+    g = grouping(group)
+    return frozenset().union(*(bases for (builder, _), bases in _PRODUCES.items() if _splits(g, builder)))
+
+
 def _queries(g: Grouping, needs: frozenset[str] | None) -> list[tuple[str, tuple[int, ...]]]:
     """The queries producing the bases needed (all when needs is None)."""
     wanted = set(needs) if needs is not None else set().union(*_PRODUCES.values())
     for base, extra in _ALSO_NEEDS.items():
         if base in wanted:
             wanted |= extra
-    plan = [query for query, bases in _PRODUCES.items() if bases & wanted]
+    plan = [query for query, bases in _PRODUCES.items() if bases & wanted and _splits(g, query[0])]
     if g.time_unit:
         plan = [query for query in plan if query[0] != "payback_curve"]
     return plan

@@ -184,10 +184,11 @@ def _judgement(m: MetricDiff) -> str:
 
 
 def _metric_line(facts: _Facts, m: MetricDiff, source: str, currency: str) -> list[dict[str, str]]:
-    """<value> (<relative change> vs <previous> the week before, <change>; <trend, evidence>)."""
+    """<value> (<relative change> vs <previous> the week before, <change>; <trend, evidence>); without the
+    relative change when the previous value is not positive (-3,449% from a margin of -$61 says nothing)."""
     unit = _unit(m.name, m)
     segments = [facts.add(m.name, "value", m.b, fmt.value(m.b, unit, currency), source), _t(" (")]
-    if m.relative_change is not None:
+    if m.relative_change is not None and m.a is not None and m.a > 0:  # a % of a negative base misleads
         segments += [facts.add(m.name, "relative_change", m.relative_change, fmt.relative(m.relative_change), source),
                      _t(" vs ")]
     else:
@@ -245,7 +246,8 @@ def _explanation(facts: _Facts, m: MetricDiff, a: Snapshot, b: Snapshot, source:
 
 
 def _growth(now: float | None, before: float | None) -> float | None:
-    if now is None or before is None or not before:
+    """Relative change from a positive base, else None."""
+    if now is None or before is None or before <= 0:
         return None
     return round((now - before) / abs(before), 6)
 
@@ -277,7 +279,7 @@ def _channel_notes(facts: _Facts, a: Snapshot, b: Snapshot, source: str, currenc
             if growth is not None:
                 segments += [_t(" ("), facts.add(name, "channel_relative_change", growth, fmt.relative(growth),
                                                  source, key), _t(")")]
-            elif previous is None or not previous:
+            elif not previous:
                 segments.append(_t(" (new this week)" if value else " (none either week)"))
         if not paid:
             segments.append(_t(", no ad spend"))

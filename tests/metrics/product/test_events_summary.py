@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from product_events import identify, ny, page, track, write
+from fixtures.events import identify, ny, page, track, write
 
 from growthos.core.errors import InvalidInput
 from growthos.metrics.product import event_counts, event_counts_for_range

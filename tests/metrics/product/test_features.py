@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from product_events import identify, ny, page, track, write
+from fixtures.events import identify, ny, page, track, write
 
 from growthos.core.errors import InvalidInput
 from growthos.metrics.product import feature_usage

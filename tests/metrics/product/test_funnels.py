@@ -30,7 +30,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from product_events import identify, ny, track, write
+from fixtures.events import identify, ny, track, write
 
 from growthos.core.errors import InvalidInput
 from growthos.metrics.product import Exclusion, FunnelStep, funnel

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from product_events import identify, ny, page, track, write
+from fixtures.events import identify, ny, page, track, write
 
 from growthos.core.errors import InvalidInput, NotFound
 from growthos.metrics.product import find_users, user_profile

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from product_events import identify, ny, track, write
+from fixtures.events import identify, ny, track, write
 
 from growthos.core.errors import InvalidInput
 from growthos.metrics.product import retention

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from product_events import write
+from fixtures.events import write
 from test_trends import active_events
 
 from growthos.core.errors import InvalidInput

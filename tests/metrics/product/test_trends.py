@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from product_events import identify, ny, page, track, write
+from fixtures.events import identify, ny, page, track, write
 
 from growthos.core.errors import InvalidInput
 from growthos.metrics.product import active_users, trends

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
+from growthos.server.pages.dashboard import PAGES
+
 # Rules that fire on the demo's last week (revenue and conversion rose): two alerts to act on.
 RISE_RULES = [
     {"name": "page_test_revenue_rise", "kind": "net_revenue_drop", "params": {"direction": "spike", "threshold": 0.01},
@@ -163,8 +165,28 @@ def test_snapshots_diff_matches_the_api_and_a_snapshot_is_taken_from_the_page(
     page.wait_for_function(f"document.getElementById('diff-pair').textContent.startsWith('A: #{oldest['id']} ')")
     wait_ready(page)
     assert f"a={oldest['id']}" in page.url
-    check_diff(page, admin_api.get("/api/snapshots/diff", params={"a": oldest["id"], "b": "latest"}).json())
+    diff = admin_api.get("/api/snapshots/diff", params={"a": oldest["id"], "b": "latest"}).json()
+    check_diff(page, diff)
+
+    # A breakdown: the customer segments' average order value in A and B, as the diff gives them.
+    page.select_option("#breakdown-by", "segment")
+    page.select_option("#breakdown-metric", "aov")
+    assert "by=segment" in page.url and "metric=aov" in page.url
+    segments = diff["breakdowns"]["segment"]["rows"]
+    assert {r["key"] for r in segments} == {"new", "returning"}
+    assert cells(page, "#breakdown-table") == [
+        [r["label"], f"${r['a']['aov']:,.2f}", f"${r['b']['aov']:,.2f}", money_change(r["change"]["aov"]),
+         f"{r['relative_change']['aov'] * 100:+.1f}%"] for r in segments]
+    page.select_option("#breakdown-by", "feature_usage")
+    features = [r["label"] for r in diff["breakdowns"]["feature_usage"]["rows"]]
+    assert features and [row[0] for row in cells(page, "#breakdown-table")] == features
+    assert page.locator("#breakdown-metric").input_value() == "users"
+    screenshot(page, "snapshots_breakdown")
     monitor.assert_clean()
+
+
+def money_change(value: float) -> str:
+    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
 
 
 def check_diff(page, diff: dict) -> None:
@@ -280,4 +302,36 @@ def test_weekly_review_shows_the_api_review_and_copies_its_markdown(
     assert page.input_value("#wbr-week") == before["week_end"] == review["previous_end"]
     assert "week_end=" in page.url
     assert page.locator("#wbr-report h3").inner_text() == before["title"]
+    monitor.assert_clean()
+
+
+COUNT_STREAMS = """(() => {
+  window.__streams = 0;
+  const Original = window.EventSource;
+  window.EventSource = class extends Original {
+    constructor(...args) { super(...args); window.__streams += 1; }
+  };
+})();"""
+
+
+@pytest.mark.parametrize("path", [p.path for p in PAGES])
+def test_every_page_tells_of_anomalies_and_new_alerts_on_one_stream(logged_in, live_server, monitor, wait_ready,
+                                                                     path):
+    page = logged_in
+    page.add_init_script(COUNT_STREAMS)
+    page.goto(f"{live_server.url}{path}")
+    wait_ready(page)
+    page.wait_for_function("document.body.dataset.stream === 'open'")
+    assert page.evaluate("window.__streams") == 1
+    hub = live_server.app.state.growthos.events
+    hub.publish("anomaly_detected", {"metric": "orders", "label": "Orders", "day": "2026-02-03", "direction": "down",
+                                     "score": -4.6})
+    hub.publish("alert_fired", {"id": 0, "rule": "page_test_rule", "severity": "warning",
+                                "message": "Orders fell 40% against the trailing average"})
+    toasts = page.locator(".toast")
+    toasts.filter(has_text="Anomaly").wait_for()
+    toasts.filter(has_text="New warning alert").wait_for()
+    assert set(toasts.all_inner_texts()) >= {
+        "Anomaly: Orders on Feb 3 (below expected, score -4.6)",
+        "New warning alert: Orders fell 40% against the trailing average"}
     monitor.assert_clean()

@@ -94,7 +94,7 @@ def explain_change(
     compare_from: Annotated[str | None, Query(description="First day of the base range (default: the "
                                                           "previous range of equal length).")] = None,
     compare_to: Annotated[str | None, Query(description="Last day of the base range.")] = None,
-    by: Annotated[Literal["channel", "campaign"], Query(description="Group by.")] = "channel",
+    by: Annotated[Literal["channel", "campaign", "segment"], Query(description="Group by.")] = "channel",
 ) -> dict[str, Any]:
     state = server_state(request)
     rng = requested_range(request, start, end, None)

@@ -2,6 +2,7 @@
 -- net_revenue = gross_sales - discounts - refunds;
 -- contribution_before_marketing = net_revenue + shipping_revenue - cogs - shipping_cost - payment_fees.
 -- cogs_from_unit_cost is the part of cogs priced from Shopify unit costs (the rest used category margins).
+-- customer_segment: 'new' (the customer's first order), 'returning' or 'guest' (no customer).
 -- Refunds count against the order's own day. customer_key is a dense integer id of the customer (fast
 -- distinct counts); rows are stored in order-date order so date filters skip most of the table.
 WITH counted AS (
@@ -42,6 +43,8 @@ SELECT
     CASE WHEN r.customer_id IS NOT NULL THEN dense_rank() OVER (ORDER BY r.customer_id) END AS customer_key,
     r.customer_order_index,
     r.customer_order_index = 1 AS is_first_order,
+    CASE WHEN r.customer_id IS NULL THEN 'guest' WHEN r.customer_order_index = 1 THEN 'new' ELSE 'returning' END
+        AS customer_segment,
     r.customer_first_order_date,
     r.order_date - r.customer_first_order_date AS days_since_first_order,
     coalesce(r.channel, 'unknown') AS channel,

@@ -1,11 +1,10 @@
 // Alerts: one card per alert (severity, rule, message, recommendation, fired / last seen, status) with
 // Acknowledge and Resolve for admin sessions; the rules in force. Live: alert_fired, alert_acknowledged and
-// alert_resolved refetch the list; anomaly_detected shows a toast.
+// alert_resolved refetch the list (page.js toasts new alerts and anomalies on every page).
 
 import { getJSON, postJSON } from "../api.js";
 import { formatDuration } from "../format.js";
 import { startPage, toast } from "../page.js";
-import { subscribe } from "../stream.js";
 import { cell, pill } from "../table.js";
 
 const ADMIN = document.body.dataset.scope === "admin";
@@ -132,7 +131,11 @@ function render({ alerts, rules }) {
   renderRules(rules);
 }
 
-const refresh = startPage({ load, render });
+const refresh = startPage({
+  load,
+  render,
+  on: { alert_fired: () => refresh(), alert_acknowledged: () => refresh(), alert_resolved: () => refresh() },
+});
 
 statusSelect.addEventListener("change", () => {
   const url = new URL(window.location.href);
@@ -155,14 +158,4 @@ document.getElementById("evaluate-now")?.addEventListener("click", async (event)
   } finally {
     button.disabled = false;
   }
-});
-
-subscribe({
-  alert_fired: (alert) => {
-    toast(`New ${alert.severity ?? ""} alert: ${alert.message ?? alert.rule}`);
-    refresh();
-  },
-  alert_acknowledged: () => refresh(),
-  alert_resolved: () => refresh(),
-  anomaly_detected: (a) => toast(`Anomaly: ${a.label || a.metric} on ${a.day} (${a.direction}, score ${a.score})`),
 });

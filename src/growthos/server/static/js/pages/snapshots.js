@@ -1,12 +1,13 @@
 // Snapshots: the stored snapshots; pick two (default: the previous and the latest) to see their diff — the
 // health score, every metric's values, change, trend (by polarity) and significance (BH q-value), and the
-// insights ranked by impact with their recommendations. Admins can take a snapshot of a complete period.
+// insights ranked by impact with their recommendations, and one breakdown (channel, campaign, customer segment,
+// traffic source or product feature) of a chosen metric side by side. Admins can take a snapshot of a complete
+// period. The pair, breakdown and metric live in the URL (?a=…&b=…&by=…&metric=…).
 
 import { catalogue, getJSON, postJSON } from "../api.js";
-import { formatChange, formatDate, formatValue } from "../format.js";
+import { formatChange, formatDate, formatValue, trend } from "../format.js";
 import { startPage, toast } from "../page.js";
-import { subscribe } from "../stream.js";
-import { cell } from "../table.js";
+import { cell, sortableTable } from "../table.js";
 
 const timestamp = new Intl.DateTimeFormat("en-US", { year: "numeric", month: "short", day: "numeric",
   hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "UTC" });
@@ -14,7 +15,15 @@ const when = (iso) => (iso ? `${timestamp.format(new Date(iso))} UTC` : "—");
 
 // The pair chosen by the user (ids as strings); null: the API's default (previous vs latest).
 const params = new URLSearchParams(window.location.search);
-const chosen = { a: params.get("a"), b: params.get("b") };
+const chosen = { a: params.get("a"), b: params.get("b"), by: params.get("by"), metric: params.get("metric") };
+
+function remember(name, value) {
+  chosen[name] = value;
+  const url = new URL(window.location.href);
+  if (value) url.searchParams.set(name, value);
+  else url.searchParams.delete(name);
+  window.history.replaceState(null, "", url);
+}
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -62,10 +71,7 @@ function radio(name, snapshot, checked) {
   input.value = String(snapshot.id);
   input.checked = checked;
   input.addEventListener("change", () => {
-    chosen[name] = input.value;
-    const url = new URL(window.location.href);
-    url.searchParams.set(name, input.value);
-    window.history.replaceState(null, "", url);
+    remember(name, input.value);
     refresh();
   });
   label.append(input, element("span", "visually-hidden", `${name === "a" ? "Base" : "Compared"}: snapshot ${snapshot.id}`));
@@ -121,7 +127,8 @@ function renderDiff(meta, diff) {
 
   const body = document.querySelector("#diff-table tbody");
   body.replaceChildren(...diff.metrics.map((row) => {
-    const metric = meta.get(row.name) ?? { unit: row.unit, decimals: 2, polarity: row.polarity };
+    const metric = meta.get(row.name) ?? { unit: row.unit, decimals: row.unit === "count" ? 0 : 2,
+      polarity: row.polarity };
     const tr = document.createElement("tr");
     tr.dataset.key = row.name;
     tr.dataset.trend = row.trend;
@@ -155,9 +162,68 @@ function renderDiff(meta, diff) {
   document.getElementById("insights-empty").hidden = diff.insights.length > 0;
 }
 
+const BREAKDOWN_NAMES = { channel: "Channel", campaign: "Campaign", segment: "Customer segment",
+  traffic_source: "Traffic source", feature_usage: "Feature" };
+// A breakdown column's format as the catalogue's unit, for formatValue.
+const FORMAT_UNITS = { currency: { unit: "currency", decimals: 2 }, integer: { unit: "count", decimals: 0 },
+  percent: { unit: "ratio", decimals: 3 }, multiple: { unit: "multiple", decimals: 2 } };
+
+let breakdownTable = null;
+let shownBreakdown = null;
+
+function options(select, entries, selected) {
+  select.replaceChildren(...entries.map(([value, label]) => {
+    const option = element("option", "", label);
+    option.value = value;
+    option.selected = value === selected;
+    return option;
+  }));
+}
+
+function renderBreakdown(meta, breakdowns) {
+  shownBreakdown = { meta, breakdowns };
+  const names = Object.keys(breakdowns ?? {});
+  const by = names.includes(chosen.by) ? chosen.by : names[0];
+  options(document.getElementById("breakdown-by"), names.map((n) => [n, BREAKDOWN_NAMES[n] ?? n]), by);
+  const data = breakdowns?.[by] ?? { columns: [], rows: [] };
+  const column = data.columns.find((c) => c.name === chosen.metric) ?? data.columns[0];
+  options(document.getElementById("breakdown-metric"), data.columns.map((c) => [c.name, c.label ?? c.name]),
+    column?.name);
+  document.getElementById("breakdown-empty").hidden = data.rows.length > 0;
+  if (!column) return;
+  const metric = meta.get(column.name) ?? { ...FORMAT_UNITS[column.format], polarity: column.polarity };
+  const polarity = { polarity: column.polarity ?? metric.polarity };
+  const value = (side) => (row) => row[side][column.name];
+  const change = (row) => {
+    const span = element("span", "change", formatChange(row.relative_change[column.name]));
+    span.dataset.trend = trend(polarity, row.change[column.name]);
+    return span;
+  };
+  const table = document.getElementById("breakdown-table");
+  breakdownTable = sortableTable(table, [
+    { key: "label", label: BREAKDOWN_NAMES[by] ?? by, value: (row) => row.label, cell: (row) => row.label },
+    { key: "a", label: "A", numeric: true, value: value("a"), cell: (row) => formatValue(metric, value("a")(row)) },
+    { key: "b", label: "B", numeric: true, value: value("b"), cell: (row) => formatValue(metric, value("b")(row)) },
+    { key: "change", label: "Change", numeric: true, value: (row) => row.change[column.name],
+      cell: (row) => formatValue(metric, row.change[column.name]) },
+    { key: "relative", label: "Change %", numeric: true, value: (row) => row.relative_change[column.name],
+      cell: change },
+  ], (row) => String(row.key));
+  breakdownTable.setRows(data.rows);
+}
+
+for (const [id, name] of [["breakdown-by", "by"], ["breakdown-metric", "metric"]]) {
+  document.getElementById(id).addEventListener("change", (event) => {
+    remember(name, event.target.value);
+    if (name === "by") remember("metric", null);
+    if (shownBreakdown) renderBreakdown(shownBreakdown.meta, shownBreakdown.breakdowns);
+  });
+}
+
 function render({ meta, snapshots, diff }) {
   renderList(snapshots, diff);
   renderDiff(meta, diff);
+  if (diff) renderBreakdown(meta, diff.breakdowns);
 }
 
 const refresh = startPage({ load, render });
@@ -170,20 +236,12 @@ document.getElementById("snapshot-form")?.addEventListener("submit", async (even
   try {
     const saved = await postJSON("/api/snapshots", { period });
     toast(`Snapshot #${saved.id ?? ""} of the ${period} ${saved.period_start} – ${saved.period_end} taken.`);
-    chosen.a = null;
-    chosen.b = null;
-    const url = new URL(window.location.href);
-    url.searchParams.delete("a");
-    url.searchParams.delete("b");
-    window.history.replaceState(null, "", url);
+    remember("a", null);
+    remember("b", null);
     await refresh();
   } catch (error) {
     toast(`Could not take the snapshot: ${error.message}`);
   } finally {
     button.disabled = false;
   }
-});
-
-subscribe({
-  anomaly_detected: (a) => toast(`Anomaly: ${a.label || a.metric} on ${a.day} (${a.direction}, score ${a.score})`),
 });

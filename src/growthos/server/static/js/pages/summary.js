@@ -6,9 +6,8 @@
 import { catalogue, getJSON } from "../api.js";
 import { cssColor, drawChart, sparkline, withAlpha } from "../charts.js";
 import { formatChange, formatCompactMoney, formatDay, formatMoney, formatValue, trend } from "../format.js";
-import { startPage, toast } from "../page.js";
+import { startPage } from "../page.js";
 import { rangeParams, showResolvedRange } from "../range.js";
-import { subscribe } from "../stream.js";
 
 const cards = [...document.querySelectorAll(".kpi-card[data-metric]")];
 const names = cards.map((card) => card.dataset.metric);
@@ -156,8 +155,3 @@ function render({ meta, summary, series, overlay }) {
 }
 
 startPage({ load, render });
-
-subscribe({
-  anomaly_detected: (a) => toast(`Anomaly: ${a.label || a.metric} on ${formatDay(a.day)} `
-    + `(${a.direction === "up" ? "above" : "below"} expected, score ${a.score})`),
-});

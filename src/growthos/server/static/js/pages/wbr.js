@@ -5,7 +5,6 @@
 import { ApiError, getJSON } from "../api.js";
 import { formatDate } from "../format.js";
 import { startPage, toast } from "../page.js";
-import { subscribe } from "../stream.js";
 import { cell } from "../table.js";
 
 const form = document.getElementById("wbr-form");
@@ -154,8 +153,4 @@ copyButton.addEventListener("click", async () => {
   if (!copied) copied = copyWithSelection();
   copyButton.dataset.copied = copied ? "clipboard" : "manual";
   toast(copied ? "The review's Markdown is on the clipboard." : "Select the Markdown below and copy it.");
-});
-
-subscribe({
-  anomaly_detected: (a) => toast(`Anomaly: ${a.label || a.metric} on ${a.day} (${a.direction}, score ${a.score})`),
 });
