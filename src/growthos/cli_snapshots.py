@@ -30,7 +30,8 @@ def _num(value: float | None) -> str:
 @snapshot_app.command("create")
 def snapshot_create(period: Period = "week", end: End = None, as_json: Json = False) -> None:
     """Take a snapshot of a complete period and store it."""
-    from growthos.analysis.snapshots import save_snapshot, take_snapshot
+    from growthos.analysis.snapshot_store import save_snapshot
+    from growthos.analysis.snapshots import take_snapshot
     from growthos.core.periods import parse_date
     from growthos.workspace import Workspace
 
@@ -70,7 +71,7 @@ def snapshot_list(period: Annotated[str | None, typer.Option("--period", help="O
 def snapshot_show(snapshot: Annotated[str, typer.Argument(help="A snapshot id, latest or previous.")],
                   as_json: Json = False) -> None:
     """One snapshot: every KPI with its previous value and growth rate."""
-    from growthos.analysis.snapshots import load_snapshot
+    from growthos.analysis.snapshot_store import load_snapshot
     from growthos.store import AppStore
 
     with _errors(), AppStore.from_settings(_settings()) as store:
@@ -92,7 +93,7 @@ def diff_cmd(a: Annotated[str, typer.Argument(help="Base snapshot: an id, latest
              as_json: Json = False) -> None:
     """Diff two snapshots: significance per metric (BH-adjusted), health score and insights."""
     from growthos.analysis.insights import diff_report
-    from growthos.analysis.snapshots import load_snapshot
+    from growthos.analysis.snapshot_store import load_snapshot
     from growthos.store import AppStore
 
     with _errors(), AppStore.from_settings(_settings()) as store:

@@ -23,7 +23,8 @@ from datetime import date
 import pytest
 from fixtures.events import ny, page, track, write
 
-from growthos.analysis.snapshots import AARRR_METRICS, SAMPLERS, _aarrr_value, aarrr_counts
+from growthos.analysis.aarrr import AARRR_METRICS, aarrr_counts, aarrr_value
+from growthos.analysis.samples import SAMPLERS
 from growthos.core.periods import DateRange
 
 WEEK = DateRange(date(2024, 5, 6), date(2024, 5, 12))
@@ -54,7 +55,7 @@ def test_counts_by_hand(engine) -> None:
 def test_rates_and_their_samples(engine) -> None:
     write(engine, people())
     counts = aarrr_counts(engine, WEEK, PREVIOUS, TZ)
-    values = {name: _aarrr_value(name, counts, {"net_revenue": 120.0}) for name, *_ in AARRR_METRICS}
+    values = {name: aarrr_value(name, counts, {"net_revenue": 120.0}) for name, *_ in AARRR_METRICS}
     assert values["activation_rate"] == pytest.approx(1 / 4)
     assert values["retention_rate"] == pytest.approx(1 / 2)
     assert values["referral_rate"] == pytest.approx(1 / 4)

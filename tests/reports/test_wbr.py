@@ -12,7 +12,7 @@ import pytest
 
 from growthos.analysis.diff import diff_snapshots
 from growthos.analysis.health import health_score
-from growthos.analysis.snapshots import load_snapshot
+from growthos.analysis.snapshot_store import load_snapshot
 from growthos.reports import build_wbr, compose_review, render_html, render_markdown
 from growthos.reports import format as fmt
 from growthos.workspace import Workspace

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from growthos.analysis.rounding import rounded
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE, ratio
 from growthos.metrics.channels import CHANNEL_METRICS
@@ -36,8 +37,6 @@ SEGMENT_METRICS: tuple[str, ...] = ("net_revenue", "orders", "aov", "gross_margi
 
 TOP_SOURCES = 15
 OTHER = "(other)"
-
-PRECISION = 6
 
 
 @dataclass(frozen=True)
@@ -67,18 +66,11 @@ class PeriodPair:
     product_features: Mapping[str, list[str]]
 
 
-def _round(value: float | None) -> float | None:
-    if value is None:
-        return None
-    rounded = round(value, PRECISION)
-    return 0.0 if rounded == 0 else rounded
-
-
 def _comparison(value: float | None, previous: float | None) -> dict[str, float | None]:
     change = None if value is None or previous is None else value - previous
     growth = None if change is None or not previous else change / abs(previous)
-    return {"value": _round(value), "previous": _round(previous), "change": _round(change),
-            "growth_rate": _round(growth)}
+    return {"value": rounded(value), "previous": rounded(previous), "change": rounded(change),
+            "growth_rate": rounded(growth)}
 
 
 def _rows(now: Mapping[Any, Mapping[str, float | None]], before: Mapping[Any, Mapping[str, float | None]],

@@ -31,7 +31,8 @@ from growthos.analysis.diff import MetricDiff, diff_snapshots
 from growthos.analysis.explain import decompose
 from growthos.analysis.health import FORMULA, health_score
 from growthos.analysis.insights import insights
-from growthos.analysis.snapshots import Snapshot, period_bounds, previous_period, save_snapshot, take_snapshot
+from growthos.analysis.snapshot_store import save_snapshot
+from growthos.analysis.snapshots import Snapshot, period_bounds, previous_period, take_snapshot
 from growthos.core.errors import GrowthOSError, InvalidInput
 from growthos.core.periods import DateRange
 from growthos.metrics.catalogue import CATALOGUE

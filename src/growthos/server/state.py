@@ -119,7 +119,7 @@ class ServerState:
 
     def take_due_snapshots(self) -> None:
         """Snapshots of the periods completed since the last ones (after a build); logs instead of raising."""
-        from growthos.analysis.snapshots import take_due_snapshots
+        from growthos.analysis.snapshot_store import take_due_snapshots
 
         try:
             with self.reader() as engine:

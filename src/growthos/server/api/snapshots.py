@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from growthos.analysis.explain import explain
 from growthos.analysis.insights import diff_report
-from growthos.analysis.snapshots import load_snapshot, save_snapshot, take_snapshot
+from growthos.analysis.snapshot_store import load_snapshot, save_snapshot
+from growthos.analysis.snapshots import take_snapshot
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange, parse_date
 from growthos.server.api.params import (
