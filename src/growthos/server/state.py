@@ -1,9 +1,9 @@
 """What the server process holds: the workspace (it owns the warehouse file), the writer threads,
 and the event hub. Requests read through per-request warehouse readers.
 
-Two writer threads share the warehouse: builds (marts, replaced in one transaction) and the event
-collector (its loader appends to ``events`` and ``identity_map``). They write different tables,
-so DuckDB runs their transactions side by side; a long build never holds up event ingestion."""
+Three writer threads share the warehouse: builds (marts, replaced in one transaction), the event collector
+(its loader appends to ``events`` and ``identity_map``) and telemetry (``telemetry_*`` tables). They write
+different tables, so DuckDB runs their transactions side by side; a long build never holds up ingestion."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
 from growthos.server.result_cache import ResultCache
 from growthos.sources.collector import CollectorOptions, EventWriter
+from growthos.sources.telemetry import TelemetryWriter
+from growthos.sources.telemetry.writer import TelemetryOptions
 from growthos.warehouse.engine import Engine
 from growthos.workspace import Workspace
 
@@ -51,6 +53,9 @@ class ServerState:
             submit_timeout_s=settings.collector_submit_timeout_s,
         ), journal_dir=settings.data_dir / "collector-journal")
         """The one writer of collected events; started with the server (``start``)."""
+        self.telemetry = TelemetryWriter(workspace.engine, TelemetryOptions(
+            submit_timeout_s=settings.collector_submit_timeout_s))
+        """The one writer of web vitals, AI calls, database queries and resource samples."""
         self.syncs = SyncQueue(self._writer, workspace, publish=self.events.publish, start_build=self.start_build)
         """Connector syncs, queued on the writer thread with the builds (``start_sync``)."""
         self.scheduler: Scheduler | None = None
@@ -60,6 +65,8 @@ class ServerState:
         """Open and migrate the app database and start the event writer, before the first request."""
         self.workspace.store  # noqa: B018
         self.collector.start()
+        self.telemetry.ensure_tables()
+        self.telemetry.start()
         if self.settings.scheduler_enabled:
             self.scheduler = Scheduler(server_schedules(self.settings, sync=self.syncs.submit_scheduled,
                                                         build=self.start_build))
@@ -155,6 +162,7 @@ class ServerState:
             self.scheduler.stop()
         self.syncs.close()
         self.collector.close()
+        self.telemetry.close()
         self._writer.shutdown(wait=True)
         self._alerts.shutdown(wait=True)
         self.workspace.close()

@@ -72,7 +72,10 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise WarehouseError(_short(exc)) from exc
         finally:
-            self._con.unregister("__append_batch")
+            try:
+                self._con.unregister("__append_batch")
+            except duckdb.Error:  # an aborted transaction refuses even this; the next register replaces it
+                pass
         return data.num_rows
 
     def reader(self) -> DuckDBEngine:

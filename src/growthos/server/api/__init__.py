@@ -17,6 +17,7 @@ from growthos.server.api import (
     snapshots,
     stream,
     syncs,
+    telemetry,
     wbr,
 )
 
@@ -36,6 +37,7 @@ router.include_router(forecast.router)
 router.include_router(snapshots.router)
 router.include_router(alerts.router)
 router.include_router(wbr.router)
+router.include_router(telemetry.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""
