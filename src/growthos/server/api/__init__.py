@@ -18,6 +18,7 @@ from growthos.server.api import (
     stream,
     syncs,
     telemetry,
+    telemetry_resources,
     wbr,
 )
 
@@ -38,6 +39,7 @@ router.include_router(snapshots.router)
 router.include_router(alerts.router)
 router.include_router(wbr.router)
 router.include_router(telemetry.router)
+router.include_router(telemetry_resources.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

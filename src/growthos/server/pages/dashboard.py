@@ -55,6 +55,7 @@ PAGES: tuple[Page, ...] = (
     Page("/alerts", "Alerts", "alerts", uses_range=False, group="Intelligence"),
     Page("/snapshots", "Snapshots", "snapshots", uses_range=False, group="Intelligence"),
     Page("/wbr", "Weekly review", "wbr", uses_range=False, group="Intelligence"),
+    Page("/performance/scaling", "Scaling", "perf_scaling", uses_range=False, group="Performance"),
     Page("/jobs", "Jobs", "jobs", uses_range=False, group="Operations"),
     Page("/connections", "Connections", "connections", uses_range=False, group="Operations"),
 )
