@@ -134,9 +134,10 @@ def _run_demo(scale: float) -> dict[str, Any]:
             task = progress.add_task("Loading demo records", total=None)
             stats = load_records(ws, generate(scale=scale), on_batch=lambda n: progress.advance(task, n))
         console.print(f"Raw layer: {stats.received:,} records received, {stats.inserted:,} new.")
-    with console.status("Sending the recipe app's events through the collector API"):
+    with console.status("Sending the recipe app's events and telemetry through the collector APIs"):
         sent = send_demo_app_events(settings, scale=scale)
-    console.print(f"Collector: {sent:,} app events acknowledged.")
+    console.print(f"Collector: {sent.events:,} app events acknowledged, {sent.telemetry:,} telemetry records "
+                  "stored.")
     with Workspace(settings) as ws:
         result = _build_with_progress(ws)
         failed = [c for c in result.checks if c.status == "fail"]

@@ -170,8 +170,8 @@ def _series(decisions: list[Decision]) -> list[dict[str, Any]]:
 
 def scaling_report(engine: Any, since: datetime, until: datetime, policy: ScalingPolicy | None = None
                    ) -> dict[str, Any]:
-    """Per service: its resource summary, the recommendation of its latest sample, the recent changes the
-    advice asked for, and a chart series; with the policy applied."""
+    """Per service: its resource summary, the recommendation of its latest sample and the largest of the window
+    (what its peaks needed; the latest such), the recent changes the advice asked for, and a chart series."""
     policy = policy or ScalingPolicy()
     services = []
     for service, rows in samples_by_service(engine, since, until).items():
@@ -181,7 +181,8 @@ def scaling_report(engine: Any, since: datetime, until: datetime, policy: Scalin
         if summary["latest"] is not None:
             summary["latest"] = {**summary["latest"], "timestamp": summary["latest"]["timestamp"].isoformat()}
         changes = [d.to_dict() for d in decisions if d.action != "hold"][-RECENT_CHANGES:]
+        peak = max(decisions, key=lambda d: (d.recommendation, d.at))
         services.append({"service": service, **summary, "recommendation": decisions[-1].to_dict(),
-                         "changes": changes, "series": _series(decisions)})
+                         "peak_recommendation": peak.to_dict(), "changes": changes, "series": _series(decisions)})
     services.sort(key=lambda s: (s["recommendation"]["action"] == "hold", s["service"]))
     return {"from": since.isoformat(), "to": until.isoformat(), "policy": asdict(policy), "services": services}

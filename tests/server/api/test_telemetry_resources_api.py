@@ -39,6 +39,7 @@ def test_samples_and_advice(server) -> None:
     rec = entry["recommendation"]
     assert (rec["proposal"], rec["recommendation"], rec["action"]) == (5, 5, "scale_up")
     assert [c["recommendation"] for c in entry["changes"]] == [5]
+    assert entry["peak_recommendation"]["recommendation"] == 5
     assert answer["policy"]["target_cpu_percent"] == 70.0 and answer["policy"]["max_instances"] == 10
     assert len(entry["series"]) == 2
     bad = httpx.get(f"{server.url}/api/analytics/resources", params={"range": "1y"}, headers=server.auth("read"))

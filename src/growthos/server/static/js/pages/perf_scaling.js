@@ -35,6 +35,8 @@ function renderTable(services) {
       cell: (s) => percent(s.recommendation.cpu_percent) },
     { key: "recommended", label: "Recommended", numeric: true, value: (s) => s.recommendation.recommendation,
       cell: (s) => formatCount(s.recommendation.recommendation) },
+    { key: "peak", label: "At peak", numeric: true, value: (s) => s.peak_recommendation.recommendation,
+      cell: (s) => formatCount(s.peak_recommendation.recommendation) },
     { key: "action", label: "Action", value: (s) => s.recommendation.action,
       cell: (s) => pill(ACTIONS[s.recommendation.action], ACTION_PILLS[s.recommendation.action]) },
     { key: "reason", label: "Why", value: (s) => s.recommendation.reason, cell: (s) => s.recommendation.reason },
