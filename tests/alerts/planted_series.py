@@ -57,6 +57,10 @@ class PlantedContext:
     last_full_day: date = LAST_DAY
     now: datetime = datetime(2026, 2, 9, 8, 0, tzinfo=UTC)
     currency: str = "USD"
+    measures: dict[str, float | None] = field(default_factory=dict)
+    """Telemetry measures and sample counts (none: the performance rules are skipped)."""
+    dau: dict[date, int] = field(default_factory=dict)
+    telemetry_windows: list[tuple[datetime, datetime]] = field(default_factory=list)
 
     def daily_bases(self, start: date, end: date, needs: frozenset[str]) -> dict[date, dict[str, float | None]]:
         return {d: {k: v for k, v in bases.items() if k in needs} for d, bases in self.series.items()
@@ -68,3 +72,14 @@ class PlantedContext:
     def last_job(self, kind: str, status: str | None = None) -> JobRun | None:
         jobs = [j for j in self.jobs if j.kind == kind and (status is None or j.status == status)]
         return max(jobs, key=lambda j: (j.started_at, j.id)) if jobs else None
+
+    @property
+    def data_now(self) -> datetime:
+        return self.now
+
+    def telemetry(self, since: datetime, until: datetime) -> dict[str, float | None]:
+        self.telemetry_windows.append((since, until))
+        return dict(self.measures)
+
+    def active_users(self, start: date, end: date) -> dict[date, int]:
+        return {d: n for d, n in self.dau.items() if start <= d <= end}

@@ -14,7 +14,16 @@ from support.clock import FakeClock
 from growthos.alerts.config import AlertsConfig
 from growthos.alerts.evaluate import current_rules, evaluate_rules
 from growthos.alerts.notify import Channel, ChannelError, Delivery
-from growthos.alerts.rules import Evaluation, Rule, default_rules, parse_rule, register_rule_kind
+from growthos.alerts.performance import PERFORMANCE_RULES
+from growthos.alerts.rules import (
+    COMMERCE_RULES,
+    Evaluation,
+    Rule,
+    default_rules,
+    pack_rules,
+    parse_rule,
+    register_rule_kind,
+)
 from growthos.store import AppStore
 from growthos.store.records import CheckOutcome, JobRun
 
@@ -54,12 +63,15 @@ def statuses(report) -> dict[str, str]:
 
 def test_quiet_shop_raises_nothing(store: AppStore, clock: FakeClock) -> None:
     report = evaluate_rules(store, healthy(clock=clock), default_rules())
-    assert set(statuses(report).values()) == {"ok"}, statuses(report)
-    assert len(report.outcomes) == 7 and report.new == [] and store.list_alerts() == []
+    performance = {r["name"] for r in PERFORMANCE_RULES if r["kind"] != "conversion_rate_drop"}
+    assert {r: s for r, s in statuses(report).items() if r not in performance} == dict.fromkeys(
+        [r["name"] for r in COMMERCE_RULES] + ["conversion_decline"], "ok")
+    assert {statuses(report)[r] for r in performance} == {"skipped"}  # this shop sends no telemetry
+    assert len(report.outcomes) == 22 and report.new == [] and store.list_alerts() == []
 
 
 def test_lifecycle_new_dedup_autoresolve_cooldown(store: AppStore, clock: FakeClock) -> None:
-    rules = default_rules()
+    rules = pack_rules(["commerce"])
     events = Recorder()
     first = evaluate_rules(store, healthy(plant(shop_series(), DROP), clock), rules, publish=events)
     assert {r: s for r, s in statuses(first).items() if s != "ok"} == {"net_revenue_drop": "new", "mer_drop": "new"}

@@ -1,7 +1,8 @@
 """``<data dir>/alerts.yaml``: the alert rules and the notification channels.
 
 ```yaml
-rules:                      # optional; without it the seven default commerce rules apply
+packs: [commerce, performance]   # optional: rule packs (default: these two) — alerts.yaml's rules come after
+rules:                      # optional: rules of their own (a rule named as a pack's rule replaces it)
   - name: revenue_drop
     kind: net_revenue_drop  # a registered rule kind (growthos alerts rules lists them)
     severity: critical      # warning (default) or critical
@@ -35,17 +36,17 @@ from typing import Any
 import yaml
 
 from growthos.alerts.notify import Channel, Delivery, parse_channel, parse_delivery
-from growthos.alerts.rules import Rule, parse_rule
+from growthos.alerts.rules import Rule, pack_rules, parse_rule
 from growthos.core.errors import GrowthOSError, InvalidInput
 
 CONFIG_FILE = "alerts.yaml"
-_TOP_LEVEL = ("rules", "channels", "delivery")
+_TOP_LEVEL = ("packs", "rules", "channels", "delivery")
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
     rules: list[Rule] | None = None
-    """None when the file gives no ``rules`` (the defaults apply)."""
+    """The packs' rules then the file's own; None when the file gives neither (the default packs apply)."""
     channels: list[Channel] = field(default_factory=list)
     delivery: Delivery = field(default_factory=Delivery)
     path: Path | None = None
@@ -92,9 +93,16 @@ def _parse(data: Any, env: Mapping[str, str], filename: str) -> AlertsConfig:
             raise InvalidInput(f"{key} is not a section of alerts.yaml (sections: {', '.join(_TOP_LEVEL)})",
                                field=str(key))
     rules = None
-    if data.get("rules") is not None:
-        rules = [parse_rule(item, f"rules[{i}]", source="yaml") for i, item in enumerate(_list(data, "rules"))]
-        _unique([r.name for r in rules], "rules")
+    if data.get("rules") is not None or data.get("packs") is not None:
+        own = [parse_rule(item, f"rules[{i}]", source="yaml") for i, item in enumerate(_list(data, "rules"))]
+        _unique([r.name for r in own], "rules")
+        packs = _list(data, "packs")
+        for i, name in enumerate(packs):
+            if not isinstance(name, str):
+                raise InvalidInput(f"packs[{i}] must be a pack name; got {name!r}", field=f"packs[{i}]")
+        merged = {r.name: r for r in pack_rules(packs)}
+        merged.update((r.name, r) for r in own)
+        rules = list(merged.values())
     channels = [parse_channel(item, f"channels[{i}]", env) for i, item in enumerate(_list(data, "channels"))]
     _unique([c.name for c in channels], "channels")
     delivery = parse_delivery(data.get("delivery"), "delivery")

@@ -37,11 +37,13 @@ class WarehouseContext:
     """AlertContext over a warehouse engine and the app database."""
 
     def __init__(self, engine: Engine, store: AppStore, last_full_day: date, now: datetime | None = None,
-                 currency: str = "USD") -> None:
+                 currency: str = "USD", timezone: str = "UTC", data_now: datetime | None = None) -> None:
         self._engine, self._store = engine, store
         self.last_full_day = last_full_day
         self.now = now or utcnow()
+        self.data_now = data_now or self.now
         self.currency = currency
+        self.timezone = timezone
 
     def daily_bases(self, start: date, end: date, needs: frozenset[str]) -> dict[date, dict[str, float | None]]:
         from growthos.core.errors import NotFound
@@ -57,6 +59,18 @@ class WarehouseContext:
 
     def last_job(self, kind: str, status: str | None = None) -> JobRun | None:
         return self._store.last_job(kind, status)
+
+    def telemetry(self, since: datetime, until: datetime) -> dict[str, float | None]:
+        from growthos.metrics.telemetry.headline import telemetry_headline
+
+        return telemetry_headline(self._engine, since, until)
+
+    def active_users(self, start: date, end: date) -> dict[date, int]:
+        from growthos.metrics.product.trends import active_users
+
+        if not self._engine.table_exists("events_people"):
+            return {}
+        return {d.day: d.dau for d in active_users(self._engine, start=start, end=end, tz=self.timezone).days}
 
 
 def _as_date(value: Any) -> date:
@@ -190,7 +204,7 @@ def evaluate_alerts(workspace: Workspace, *, engine: Engine | None = None, publi
     config = workspace_config(workspace)
     store = workspace.store
     ctx = WarehouseContext(engine if engine is not None else workspace.engine, store, workspace.last_full_day, now,
-                           workspace.settings.currency)
+                           workspace.settings.currency, workspace.settings.timezone, workspace.settings.now())
     return evaluate_rules(store, ctx, current_rules(store, config), config, publish=publish)
 
 

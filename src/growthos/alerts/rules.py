@@ -34,6 +34,11 @@ class AlertContext(Protocol):
     def now(self) -> datetime: ...
 
     @property
+    def data_now(self) -> datetime:
+        """The workspace's clock (the demo's pinned day), where windows over the data end."""
+        ...
+
+    @property
     def currency(self) -> str: ...
 
     def daily_bases(self, start: date, end: date, needs: frozenset[str]) -> dict[date, dict[str, float | None]]:
@@ -45,6 +50,14 @@ class AlertContext(Protocol):
         ...
 
     def last_job(self, kind: str, status: str | None = None) -> JobRun | None: ...
+
+    def telemetry(self, since: datetime, until: datetime) -> dict[str, float | None]:
+        """The app's telemetry measures over [since, until) (metrics/telemetry/headline.py)."""
+        ...
+
+    def active_users(self, start: date, end: date) -> dict[date, int]:
+        """Daily active users of the collected product events, per reporting day."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,7 @@ def rule_kind(name: str, fieldname: str = "kind") -> RuleKind:
 
 def _ensure_builtin_kinds() -> None:
     import growthos.alerts.commerce  # noqa: F401  (registers the commerce kinds)
+    import growthos.alerts.performance  # noqa: F401  (registers the performance kinds and pack)
 
 
 # -- parsing -----------------------------------------------------------------------------------------
@@ -250,7 +264,7 @@ def _typed(default: Any, value: Any, fieldname: str) -> Any:
 
 # -- the effective rule set ---------------------------------------------------------------------------
 
-DEFAULT_RULES: tuple[dict[str, Any], ...] = (
+COMMERCE_RULES: tuple[dict[str, Any], ...] = (
     {"name": "net_revenue_drop", "kind": "net_revenue_drop"},
     {"name": "mer_drop", "kind": "mer_drop"},
     {"name": "ncac_spike", "kind": "ncac_spike"},
@@ -260,10 +274,34 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"name": "data_freshness", "kind": "data_freshness"},
 )
 
+RULE_PACKS: dict[str, tuple[dict[str, Any], ...]] = {"commerce": COMMERCE_RULES}
+"""Pack name -> its rules as alerts.yaml gives them; other areas add theirs with ``register_rule_pack``."""
+DEFAULT_PACKS: tuple[str, ...] = ("commerce", "performance")
+"""The packs in force when alerts.yaml names no ``rules`` and no ``packs``."""
+
+
+def register_rule_pack(name: str, rules: tuple[dict[str, Any], ...]) -> None:
+    """Make a named set of rules available to ``packs:`` in alerts.yaml; replaces a pack of that name."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidInput(f"rule pack name must be lowercase letters, digits, _ or -; got {name!r}", field="packs")
+    RULE_PACKS[name] = tuple(rules)
+
+
+def pack_rules(names: tuple[str, ...] | list[str] = DEFAULT_PACKS, where: str = "packs") -> list[Rule]:
+    """The rules of the named packs, in order (InvalidInput naming ``where`` for an unknown pack)."""
+    _ensure_builtin_kinds()
+    rules = []
+    for i, name in enumerate(names):
+        if name not in RULE_PACKS:
+            raise InvalidInput(f"{where}[{i}] must be a rule pack ({', '.join(sorted(RULE_PACKS))}); got {name!r}",
+                               field=f"{where}[{i}]")
+        rules += [parse_rule(data, f"{name} rule {data['name']}", source="default") for data in RULE_PACKS[name]]
+    return rules
+
 
 def default_rules() -> list[Rule]:
-    """The seven commerce rules with their default parameters."""
-    return [parse_rule(data, f"default rule {data['name']}", source="default") for data in DEFAULT_RULES]
+    """The rules of the default packs (the seven commerce rules and the performance pack) with their defaults."""
+    return pack_rules(DEFAULT_PACKS)
 
 
 def effective_rules(configured: list[Rule] | None, stored: list[Rule]) -> list[Rule]:

@@ -75,7 +75,7 @@ def test_the_cost_spike_and_its_cold_cache(records) -> None:
 def test_slow_searches_and_resources(records) -> None:
     searches = [r for r in records["database-performance"] if "ILIKE" in r["fingerprint"]]
     slow = [r for r in searches if r["slow"]]
-    assert 0.02 < len(slow) / len(searches) < 0.045
+    assert 0.035 < len(slow) / len(searches) < 0.065
     assert sum(1200 <= r["duration_ms"] <= 3400 for r in slow) >= 0.9 * len(slow)  # mostly the planted ones
     assert all(r["slow"] == (r["duration_ms"] >= 1000) for r in records["database-performance"])
     worker = [r["cpu_percent"] for r in records["resources"] if r["service"] == "worker"]
