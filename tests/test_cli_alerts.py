@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from growthos.alerts.performance import PERFORMANCE_RULES
 from growthos.cli import app as cli
 from growthos.config import load_settings
 from growthos.store import AppStore
@@ -60,7 +61,8 @@ def test_list_ack_resolve(data_dir: Path) -> None:
 def test_rules_defaults_and_yaml(data_dir: Path) -> None:
     rules = run_json(data_dir, "rules")["rules"]
     assert [r["name"] for r in rules] == ["net_revenue_drop", "mer_drop", "ncac_spike", "conversion_rate_drop",
-                                          "spend_pacing", "refund_rate_spike", "data_freshness"]
+                                          "spend_pacing", "refund_rate_spike", "data_freshness",
+                                          *(r["name"] for r in PERFORMANCE_RULES)]
     assert {r["source"] for r in rules} == {"default"}
     assert "spend_pacing" in run(data_dir, "rules").stdout
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,7 +79,7 @@ def test_evaluate_on_an_unbuilt_workspace(data_dir: Path) -> None:
     report = run_json(data_dir, "evaluate")
     assert {r["rule"]: r["status"] for r in report["rules"]} == dict.fromkeys(
         ["net_revenue_drop", "mer_drop", "ncac_spike", "conversion_rate_drop", "spend_pacing", "refund_rate_spike",
-         "data_freshness"], "skipped")
+         "data_freshness", *(r["name"] for r in PERFORMANCE_RULES)], "skipped")
     assert report["new"] == [] and report["notifications"] == []
     table = run(data_dir, "evaluate")
     assert table.exit_code == 0 and "0 new" in table.stdout

@@ -14,11 +14,13 @@ import httpx
 import pytest
 from support.server import LiveServer, empty_server
 
+from growthos.alerts.performance import PERFORMANCE_RULES as PACK
 from growthos.store import AppStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "alerts"))
 from alert_servers import http_capture  # noqa: E402
 
+PERFORMANCE_RULES = {r["name"] for r in PACK}
 COMMERCE_RULES = {"net_revenue_drop", "mer_drop", "ncac_spike", "conversion_rate_drop", "spend_pacing",
                   "refund_rate_spike", "data_freshness"}
 
@@ -76,9 +78,9 @@ def test_alert_lifecycle_through_the_api(server: LiveServer, admin: httpx.Client
     assert report.status_code == 200, report.text
     body = report.json()
     outcomes = {r["rule"]: r["status"] for r in body["rules"]}
-    assert set(outcomes) == COMMERCE_RULES
+    assert set(outcomes) == COMMERCE_RULES | PERFORMANCE_RULES
     assert outcomes["data_freshness"] == "new"
-    assert {outcomes[r] for r in COMMERCE_RULES - {"data_freshness"}} == {"skipped"}  # nothing built yet
+    assert {s for r, s in outcomes.items() if r != "data_freshness"} == {"skipped"}  # nothing built, no telemetry
     [alert] = body["new"]
     assert alert["severity"] == "critical" and alert["status"] == "open"
     assert f"job {job_id}" in alert["message"] and "Parser Error" in alert["message"]
@@ -166,12 +168,13 @@ def test_a_server_build_evaluates_the_alerts(tmp_path: Path) -> None:
         assert [a["rule"] for a in alerts] == ["data_freshness"]
 
 
-def test_the_demo_is_evaluated_by_every_commerce_rule(live_server: LiveServer) -> None:
+def test_the_demo_is_evaluated_by_every_default_rule(live_server: LiveServer) -> None:
     response = httpx.post(live_server.url + "/api/alerts/evaluate", headers=live_server.auth("admin"), timeout=60)
     assert response.status_code == 200, response.text
     outcomes = {r["rule"]: r for r in response.json()["rules"]}
-    assert set(outcomes) == COMMERCE_RULES
-    for name, outcome in outcomes.items():
+    assert set(outcomes) >= COMMERCE_RULES | PERFORMANCE_RULES  # the demo has orders, events and telemetry
+    for name in COMMERCE_RULES | PERFORMANCE_RULES:
+        outcome = outcomes[name]
         assert outcome["status"] in ("new", "updated", "ok", "suppressed", "resolved"), (name, outcome)
         if name != "data_freshness":
             assert outcome["evaluation"]["baseline"] is not None
