@@ -78,9 +78,8 @@ async def export_traces(request: Request) -> Response:
             if exc.status == 413:
                 raise
             return _status(media, 400, f"{exc.field}: {exc.message}" if exc.field else exc.message)
-        for kind in (AI_CALL, DB_QUERY):
-            if kind.name in checked.tables:
-                state.telemetry.submit(kind, checked.tables[kind.name])
+        state.telemetry.submit_many([(kind, checked.tables[kind.name]) for kind in (AI_CALL, DB_QUERY)
+                                     if kind.name in checked.tables])  # one transaction: a retry stores none twice
         return _answer(media, checked)
 
     return await run_in_threadpool(store)

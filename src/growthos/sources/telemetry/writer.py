@@ -1,7 +1,8 @@
 """The one writer of telemetry: requests hand it checked batches and wait until they are committed.
 
-A thread takes the batches waiting in its queue (a few milliseconds' worth, up to ``max_batch_rows``),
-appends each kind's rows to its table in ONE warehouse transaction and then answers every waiting caller:
+A thread takes the batches waiting in its queue (a few milliseconds' worth, up to ``max_batch_rows``; a batch
+may hold rows of several kinds, as one OTLP request does), appends each kind's rows to its table in ONE
+warehouse transaction and then answers every waiting caller:
 a POST is acknowledged only once its records are stored, and a failed transaction fails all of its
 callers (nothing half-stored: a retry stores them once). A full queue refuses new batches at once
 (``Overloaded``: 503 with Retry-After) instead of letting memory grow.
@@ -39,9 +40,12 @@ class TelemetryOptions:
 
 @dataclass
 class _Batch:
-    kind: RecordKind
-    rows: pa.Table
+    parts: list[tuple[RecordKind, pa.Table]]
     done: Future
+
+    @property
+    def rows(self) -> int:
+        return sum(t.num_rows for _, t in self.parts)
 
 
 class TelemetryWriter:
@@ -78,11 +82,16 @@ class TelemetryWriter:
         """Store ``rows`` of ``kind``; returns how many once committed. Overloaded when the queue is full,
         WriteTimeout when the commit takes longer than ``timeout`` (it may still happen), WriterClosed when
         the writer is not running, and the warehouse's error when the transaction failed."""
+        return self.submit_many([(kind, rows)], timeout)
+
+    def submit_many(self, parts: list[tuple[RecordKind, pa.Table]], timeout: float | None = None) -> int:
+        """Store rows of several kinds in the same transaction (all or none); the rows stored, as ``submit``."""
         if self._thread is None:
             raise WriterClosed("the telemetry writer is not running")
-        if rows.num_rows == 0:
+        parts = [(kind, rows) for kind, rows in parts if rows.num_rows]
+        if not parts:
             return 0
-        batch = _Batch(kind, rows, Future())
+        batch = _Batch(parts, Future())
         try:
             self._queue.put_nowait(batch)
         except queue.Full:
@@ -112,7 +121,7 @@ class TelemetryWriter:
                 first = self._queue.get()
                 if first is None:
                     break
-                batches, rows = [first], first.rows.num_rows
+                batches, rows = [first], first.rows
                 while rows < self.options.max_batch_rows:
                     try:
                         nxt = self._queue.get(timeout=self.options.linger_s)
@@ -122,25 +131,26 @@ class TelemetryWriter:
                         stop = True
                         break
                     batches.append(nxt)
-                    rows += nxt.rows.num_rows
+                    rows += nxt.rows
                 self._write(engine, batches)
         finally:
             engine.close()
 
     def _write(self, engine: Engine, batches: list[_Batch]) -> None:
-        by_kind: dict[str, list[_Batch]] = {}
+        by_kind: dict[str, tuple[RecordKind, list[pa.Table]]] = {}
         for b in batches:
-            by_kind.setdefault(b.kind.name, []).append(b)
+            for kind, rows in b.parts:
+                by_kind.setdefault(kind.name, (kind, []))[1].append(rows)
         try:
-            for group in by_kind.values():
-                self._ensure(engine, group[0].kind)
+            for kind, _tables in by_kind.values():
+                self._ensure(engine, kind)
             with engine.transaction():
-                for group in by_kind.values():
-                    engine.append(group[0].kind.table, pa.concat_tables([b.rows for b in group]))
+                for kind, tables in by_kind.values():
+                    engine.append(kind.table, pa.concat_tables(tables))
         except Exception as exc:  # the thread lives on; every caller of the transaction hears why it failed
             log.error("telemetry transaction of %d batches failed: %s", len(batches), exc)
             for b in batches:
                 b.done.set_exception(exc)
             return
         for b in batches:
-            b.done.set_result(b.rows.num_rows)
+            b.done.set_result(b.rows)
