@@ -72,3 +72,15 @@ def test_back_pressure_and_a_closed_writer(engine) -> None:
     with pytest.raises(Overloaded) as exc:
         writer.submit(VITAL, vitals(1, "/"))
     assert exc.value.retry_after == 1
+
+
+def test_several_kinds_commit_together_or_not_at_all(engine) -> None:
+    query = QUERY.parse({"fingerprint": "SELECT ?", "duration_ms": 3}, received_at=NOW)
+    with TelemetryWriter(engine) as writer:
+        assert writer.submit_many([(VITAL, vitals(2, "/both")), (QUERY, query)]) == 3
+        engine.execute(f"ALTER TABLE {QUERY.table} ADD COLUMN must_have VARCHAR NOT NULL DEFAULT 'x'")
+        engine.execute(f"ALTER TABLE {QUERY.table} ALTER COLUMN must_have DROP DEFAULT")
+        with pytest.raises(WarehouseError):
+            writer.submit_many([(VITAL, vitals(2, "/half")), (QUERY, query)])
+    assert count(engine, VITAL.table, "route = '/both'") == 2 and count(engine, QUERY.table) == 1
+    assert count(engine, VITAL.table, "route = '/half'") == 0  # the vitals of the failed pair were not kept
