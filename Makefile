@@ -22,8 +22,12 @@ setup: $(STAMP) assets
 VENDOR := src/growthos/server/static/vendor
 CHARTJS := frontend/node_modules/chart.js/dist
 ASSETS := $(VENDOR)/chart.umd.min.js
+# The Core Web Vitals snippet served at /sdk/vitals.js: web-vitals (npm) and our source in sdk-src/.
+VITALS := $(VENDOR)/vitals.js
+VITALS_SRC := src/growthos/server/static/sdk-src/vitals-snippet.js
+WEB_VITALS := frontend/node_modules/web-vitals
 
-assets: $(ASSETS)
+assets: $(ASSETS) $(VITALS)
 
 $(ASSETS): frontend/package.json $(wildcard frontend/package-lock.json)
 	@if ! command -v npm >/dev/null 2>&1; then \
@@ -41,12 +45,22 @@ $(ASSETS): frontend/package.json $(wildcard frontend/package-lock.json)
 	cp frontend/node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
 	touch $(ASSETS)
 
+# /sdk/vitals.js: web-vitals' IIFE build and our snippet in one function (no globals leak), rebuilt when npm
+# reinstalls (the chart file above is that step's stamp) or the snippet changes.
+$(VITALS): $(ASSETS) $(VITALS_SRC)
+	{ echo "/*! GrowthOS Core Web Vitals snippet with web-vitals $$(node -p "require('./$(WEB_VITALS)/package.json').version") (Apache-2.0: /static/vendor/web-vitals.LICENSE) */"; \
+	  echo "(function () {"; sed '/sourceMappingURL=/d' $(WEB_VITALS)/dist/web-vitals.iife.js; \
+	  cat $(VITALS_SRC); echo "})();"; } > $@.tmp
+	cp $(WEB_VITALS)/LICENSE $(VENDOR)/web-vitals.LICENSE
+	mv $@.tmp $@
+
 # Debian packages the test suite needs: a real PostgreSQL server for the app-database tests, Chromium for
 # the browser tests.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \

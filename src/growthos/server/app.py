@@ -44,11 +44,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     from growthos.server.api import router as api_router
     from growthos.server.api import segment_router
+    from growthos.server.api.otlp import router as otlp_router
     from growthos.server.pages import router as pages_router
+    from growthos.server.sdk import router as sdk_router
 
     app.include_router(segment_router)  # first: routes are matched in order, and ingestion is the hot path
+    app.include_router(otlp_router)  # /v1/traces: OpenTelemetry (OTLP/HTTP) export
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(sdk_router)  # /sdk/vitals.js, the browser snippet (public)
     static_dir = resources.files("growthos.server") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
     return app

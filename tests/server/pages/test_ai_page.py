@@ -77,7 +77,7 @@ def test_ai_page_shows_the_apis_numbers(logged_in, live_server, read_api, monito
     assert response.status_code == 200, response.text
 
     page = logged_in
-    page.goto(f"{live_server.url}/performance/ai?range=24h")
+    page.goto(f"{live_server.url}/performance/ai?window=24h")
     wait_ready(page)
     api = read_api.get("/api/analytics/ai-performance", params={"range": "24h"}).json()
     mine = {e["name"]: e for e in api["endpoints"]}[endpoint]
@@ -90,7 +90,7 @@ def test_ai_page_shows_the_apis_numbers(logged_in, live_server, read_api, monito
     page.select_option("#ai-window", "7d")
     page.wait_for_function(f"document.querySelector('#updated').dataset.refreshes !== '{refreshes}'")
     wait_ready(page)
-    assert page.url.endswith("range=7d")
+    assert page.url.endswith("window=7d")
     week = read_api.get("/api/analytics/ai-performance", params={"range": "7d"}).json()
     assert {e["name"]: e["calls"] for e in week["endpoints"]}[endpoint] == 4
     assert_shows(page, week)

@@ -77,7 +77,7 @@ def test_database_page_shows_the_apis_numbers(logged_in, live_server, read_api, 
     assert response.status_code == 200, response.text
 
     page = logged_in
-    page.goto(f"{live_server.url}/performance/database?range=24h")
+    page.goto(f"{live_server.url}/performance/database?window=24h")
     wait_ready(page)
     assert page.locator("#db-window").input_value() == "24h"
     day = read_api.get(URL, params={"range": "24h"}).json()
@@ -89,7 +89,7 @@ def test_database_page_shows_the_apis_numbers(logged_in, live_server, read_api, 
     page.select_option("#db-window", "7d")
     page.wait_for_function(f"document.querySelector('#updated').dataset.refreshes !== '{refreshes}'")
     wait_ready(page)
-    assert "range=7d" in page.url
+    assert "window=7d" in page.url
     week = read_api.get(URL, params={"range": "7d"}).json()
     assert week["bucket"] == "day" and f"DELETE FROM {table} WHERE id = ?" in {
         row["fingerprint"] for row in week["fingerprints"]}

@@ -18,7 +18,7 @@ def test_scaling_page_shows_the_apis_advice(logged_in, live_server, read_api, mo
                           headers=live_server.auth("ingest"))
     assert response.status_code == 200, response.text
     page = logged_in
-    page.goto(f"{live_server.url}/performance/scaling?range=24h")
+    page.goto(f"{live_server.url}/performance/scaling?window=24h")
     wait_ready(page)
     api = read_api.get("/api/analytics/resources", params={"range": "24h"}).json()
     [entry] = [s for s in api["services"] if s["service"] == service]
@@ -33,7 +33,7 @@ def test_scaling_page_shows_the_apis_advice(logged_in, live_server, read_api, mo
     assert page.evaluate("Chart.getChart(document.getElementById('scaling-chart')).data.datasets[0].data") == [
         p["cpu_percent"] for p in entry["series"]]
     page.select_option("#scaling-window", "7d")
-    page.wait_for_url(lambda url: url.endswith("range=7d"))
+    page.wait_for_url(lambda url: url.endswith("window=7d"))
     wait_ready(page)
     screenshot(page, "scaling")
     monitor.assert_clean()

@@ -1,1 +1,2 @@
-"""Queries over the telemetry apps send to GrowthOS (Core Web Vitals, AI calls, database queries), one module each."""
+"""Queries over the telemetry apps send to GrowthOS, one module each: web vitals, AI calls, database queries,
+resource samples; ``headline`` gathers what the performance alert rules watch."""

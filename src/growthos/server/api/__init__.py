@@ -18,7 +18,10 @@ from growthos.server.api import (
     stream,
     syncs,
     telemetry,
+    telemetry_ai,
+    telemetry_database,
     telemetry_resources,
+    telemetry_vitals,
     wbr,
 )
 
@@ -39,7 +42,10 @@ router.include_router(snapshots.router)
 router.include_router(alerts.router)
 router.include_router(wbr.router)
 router.include_router(telemetry.router)
+router.include_router(telemetry_ai.router)
+router.include_router(telemetry_database.router)
 router.include_router(telemetry_resources.router)
+router.include_router(telemetry_vitals.router)
 
 segment_router = collector.segment_router
 """Segment's Tracking API, served at /v1 beside /api."""

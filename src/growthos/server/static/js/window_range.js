@@ -1,10 +1,11 @@
-// The telemetry pages' time window (24h, 7d or 30d), kept in the URL as ?range=….
+// The telemetry pages' time window (24h, 7d or 30d), kept in the URL as ?window=… (not ?range=, which the
+// commerce pages' date range owns and the sidebar links carry along).
 
 const WINDOWS = ["24h", "7d", "30d"];
 
 /** The window in the URL, else the default. */
 export function currentWindow(fallback = "24h") {
-  const value = new URLSearchParams(window.location.search).get("range");
+  const value = new URLSearchParams(window.location.search).get("window");
   return WINDOWS.includes(value) ? value : fallback;
 }
 
@@ -13,7 +14,7 @@ export function bindWindowSelect(select, onChange) {
   select.value = currentWindow();
   select.addEventListener("change", () => {
     const url = new URL(window.location.href);
-    url.searchParams.set("range", select.value);
+    url.searchParams.set("window", select.value);
     window.history.replaceState(null, "", url);
     onChange();
   });

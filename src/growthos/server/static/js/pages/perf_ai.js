@@ -1,6 +1,6 @@
 // AI calls: cards (calls, model-call latency p50/p95, cost, cache hit rate, error rate, tokens per call), a chart
 // of calls, cost and p95 latency over time, per-model and per-endpoint tables and errors by type, for the window
-// chosen in the URL (?range=24h|7d|30d).
+// chosen in the URL (?window=24h|7d|30d).
 
 import { getJSON } from "../api.js";
 import { cssColor, drawChart, withAlpha } from "../charts.js";

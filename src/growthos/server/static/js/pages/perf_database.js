@@ -1,6 +1,6 @@
 // Database: cards (queries, executed-query p95, slow-query rate, cache hit rate, error rate), a chart of queries,
 // slow queries and p95 duration over time, and the slowest query fingerprints by total time, for the window
-// chosen in the URL (?range=24h|7d|30d).
+// chosen in the URL (?window=24h|7d|30d).
 
 import { getJSON } from "../api.js";
 import { cssColor, drawChart, withAlpha } from "../charts.js";
