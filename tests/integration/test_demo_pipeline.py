@@ -119,7 +119,7 @@ def test_anomalies_are_listed_as_ground_truth(tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (("kpis", "--from", "2026-02-09", "--to", "2026-02-01"), "after"),
     (("kpis", "--from", "02/01/2026", "--to", "2026-02-09"), "YYYY-MM-DD"),
-    (("kpis", "--range", "30d", "--by", "weekday"), "channel or campaign"),
+    (("kpis", "--range", "30d", "--by", "weekday"), "channel, campaign, segment"),
     (("kpis", "--range", "30d", "--metrics", "revenue"), "unknown metric"),
 ])
 def test_bad_arguments_get_one_clear_line(demo_dirs, args, message):
