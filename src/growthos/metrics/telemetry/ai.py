@@ -21,7 +21,7 @@ ranks (Hyndman & Fan type 7, numpy's default). With the n latencies sorted, x[0]
 position is h = q (n - 1) and the percentile is x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
 For 100, 200, 300, 400 ms: p50 = 250 ms (h = 1.5), p95 = 385 ms (h = 2.85: 300 + 0.85 × 100).
 
-**Trend.** Per hour (UTC hours, windows up to 24 h) or per reporting day in ``tz``: calls, errors, cache hits,
+**Trend.** Per hour (UTC hours, windows up to 48 h) or per reporting day in ``tz``: calls, errors, cache hits,
 cost and the p95 latency of model calls; every bucket of the window is present (empty ones: 0 calls, p95
 None).
 
@@ -32,15 +32,12 @@ code). An absent or empty table gives zero calls and None rates, not an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import sqlglot
-from sqlglot import exp
 
 from growthos.core.errors import InvalidInput
-from growthos.metrics.product.common import Result, aware, local_day, ratio, render, zone
+from growthos.metrics.product.common import Result, aware, ratio, render, zone
+from growthos.metrics.telemetry.buckets import bucket_expression, bucket_for, bucket_label, bucket_starts
 from growthos.sources.telemetry.ai_calls import AI_CALL
 from growthos.warehouse.engine import Engine
 
@@ -49,9 +46,6 @@ ALL = "(all)"
 """The name of the overall row."""
 NOT_SET = "(not set)"
 """The endpoint of calls that named none."""
-HOURLY_UP_TO = timedelta(hours=24)
-"""Windows up to this long are trended by hour, longer ones by reporting day."""
-_HOUR_US = 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -235,11 +229,11 @@ def series(engine: Engine, since: datetime, until: datetime, *, tz: str = "UTC",
     zone_info = zone(tz)
     found: dict[str, dict[str, Any]] = {}
     if _has_table(engine):
-        sql = render(_SERIES_SQL, bucket=_bucket_expression(unit, zone_info, since, until))
+        sql = render(_SERIES_SQL, bucket=bucket_expression(unit, zone_info, since, until))
         for row in engine.query(sql, params).to_pylist():
-            found[_bucket_label(row["bucket"], unit)] = row
+            found[bucket_label(row["bucket"], unit)] = row
     points = []
-    for start in _bucket_starts(since, until, unit, zone_info):
+    for start in bucket_starts(since, until, unit, zone_info):
         row = found.get(start)
         if row is None:
             points.append(AIPoint(start, 0, 0, 0, 0.0, None))
@@ -267,36 +261,3 @@ def headline(engine: Engine, since: datetime, until: datetime) -> dict[str, floa
     stats = overall(engine, since, until)
     return {"ai_p95_latency_ms": stats.latency_p95_ms, "ai_error_rate": stats.error_rate,
             "ai_cache_hit_rate": stats.cache_hit_rate, "ai_tokens_per_request": stats.tokens_per_call}
-
-
-def bucket_for(since: datetime, until: datetime) -> str:
-    """hour for windows up to HOURLY_UP_TO, else day."""
-    return "hour" if until - since <= HOURLY_UP_TO else "day"
-
-
-def _bucket_expression(unit: str, tz: ZoneInfo, since: datetime, until: datetime) -> exp.Expression:
-    if unit == "day":
-        return local_day(tz, since, until)
-    return sqlglot.parse_one(f'epoch_us("timestamp") // {_HOUR_US}', read="duckdb")
-
-
-def _bucket_label(value: Any, unit: str) -> str:
-    if unit == "day":
-        return value.isoformat()
-    return datetime.fromtimestamp(int(value) * 3600, UTC).isoformat()
-
-
-def _bucket_starts(since: datetime, until: datetime, unit: str, tz: ZoneInfo) -> list[str]:
-    """Labels of every hour (UTC) or reporting day meeting [since, until), in order."""
-    last = until - timedelta(microseconds=1)
-    if unit == "hour":
-        first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        hours = int((last.astimezone(UTC) - first) // timedelta(hours=1)) + 1
-        return [(first + timedelta(hours=i)).isoformat() for i in range(hours)]
-    day: date = since.astimezone(tz).date()
-    end = last.astimezone(tz).date()
-    out = []
-    while day <= end:
-        out.append(day.isoformat())
-        day += timedelta(days=1)
-    return out

@@ -22,7 +22,7 @@ h = q (n - 1) and the percentile is x[floor h] + (h - floor h) (x[floor h + 1] -
 100 000 times costs more than one 2 s query), then by calls; ``share_of_time`` is their total ÷ the
 window's total.
 
-**Trend.** Per hour (UTC hours, windows up to 24 h) or per reporting day in ``tz``; every bucket of the
+**Trend.** Per hour (UTC hours, windows up to 48 h) or per reporting day in ``tz``; every bucket of the
 window is present (empty ones: 0 queries, p95 None).
 
 Every value reaches SQL as a bound parameter; the SQL text is fixed. An absent or empty table gives zero
@@ -32,25 +32,19 @@ queries and None rates, not an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import sqlglot
-from sqlglot import exp
 
 from growthos.core.errors import InvalidInput
-from growthos.metrics.product.common import Result, aware, local_day, positive_int, ratio, render, zone
+from growthos.metrics.product.common import Result, aware, positive_int, ratio, render, zone
+from growthos.metrics.telemetry.buckets import bucket_expression, bucket_for, bucket_label, bucket_starts
 from growthos.sources.telemetry.db_queries import DB_QUERY
 from growthos.warehouse.engine import Engine
 
 TABLE = DB_QUERY.table
 SLOW_MS = 1000.0
 """A query without the client's ``slow`` flag is slow at this duration or longer."""
-HOURLY_UP_TO = timedelta(hours=24)
-"""Windows up to this long are trended by hour, longer ones by reporting day."""
 MAX_TOP = 500
-_HOUR_US = 3_600_000_000
 
 
 @dataclass(frozen=True)
@@ -225,11 +219,11 @@ def series(engine: Engine, since: datetime, until: datetime, *, tz: str = "UTC",
     zone_info = zone(tz)
     found: dict[str, dict[str, Any]] = {}
     if engine.table_exists(TABLE):
-        sql = render(_SERIES_SQL, bucket=_bucket_expression(unit, zone_info, since, until))
+        sql = render(_SERIES_SQL, bucket=bucket_expression(unit, zone_info, since, until))
         for row in engine.query(sql, params).to_pylist():
-            found[_bucket_label(row["bucket"], unit)] = row
+            found[bucket_label(row["bucket"], unit)] = row
     points = []
-    for label in _bucket_labels(since, until, unit, zone_info):
+    for label in bucket_starts(since, until, unit, zone_info):
         row = found.get(label, {})
         points.append(DBPoint(label, _count(row, "queries"), _count(row, "slow"), _count(row, "cache_hits"),
                               _count(row, "errors"), _number(row, "p95_ms")))
@@ -256,36 +250,3 @@ def headline(engine: Engine, since: datetime, until: datetime) -> dict[str, floa
     return {"db_max_query_ms": stats.max_ms, "db_p99_query_ms": stats.p99_ms, "db_p95_query_ms": stats.p95_ms,
             "db_slow_query_rate": stats.slow_query_rate, "db_cache_hit_rate": stats.cache_hit_rate,
             "db_error_rate": stats.error_rate}
-
-
-def bucket_for(since: datetime, until: datetime) -> str:
-    """hour for windows up to HOURLY_UP_TO, else day."""
-    return "hour" if until - since <= HOURLY_UP_TO else "day"
-
-
-def _bucket_expression(unit: str, tz: ZoneInfo, since: datetime, until: datetime) -> exp.Expression:
-    if unit == "day":
-        return local_day(tz, since, until)
-    return sqlglot.parse_one(f'epoch_us("timestamp") // {_HOUR_US}', read="duckdb")
-
-
-def _bucket_label(value: Any, unit: str) -> str:
-    if unit == "day":
-        return value.isoformat()
-    return datetime.fromtimestamp(int(value) * 3600, UTC).isoformat()
-
-
-def _bucket_labels(since: datetime, until: datetime, unit: str, tz: ZoneInfo) -> list[str]:
-    """Every hour (UTC) or reporting day meeting [since, until), in order."""
-    last = until - timedelta(microseconds=1)
-    if unit == "hour":
-        first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        hours = int((last.astimezone(UTC) - first) // timedelta(hours=1)) + 1
-        return [(first + timedelta(hours=i)).isoformat() for i in range(hours)]
-    day: date = since.astimezone(tz).date()
-    end = last.astimezone(tz).date()
-    labels = []
-    while day <= end:
-        labels.append(day.isoformat())
-        day += timedelta(days=1)
-    return labels

@@ -25,15 +25,12 @@ Every value reaches SQL as a bound parameter; the SQL text is fixed (the bucket 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import sqlglot
-from sqlglot import exp
 
 from growthos.core.errors import InvalidInput
-from growthos.metrics.product.common import Result, aware, local_day, positive_int, render, zone
+from growthos.metrics.product.common import Result, aware, positive_int, render, zone
+from growthos.metrics.telemetry.buckets import bucket_expression, bucket_for, bucket_label, bucket_starts
 from growthos.sources.telemetry.web_vitals import WEB_VITAL
 from growthos.warehouse.engine import Engine
 
@@ -66,8 +63,6 @@ DEFAULT_MIN_SAMPLES = 5
 MAX_MIN_SAMPLES = 1_000_000
 DEFAULT_ROUTES = 20
 MAX_ROUTES = 200
-HOURLY_UP_TO = timedelta(hours=48)
-"""Windows up to this long are trended by hour, longer ones by reporting day."""
 
 TABLE = WEB_VITAL.table
 
@@ -226,8 +221,6 @@ HAVING count(*) FILTER (WHERE "timestamp" < $since) >= $min_samples
    AND count(*) FILTER (WHERE "timestamp" >= $since) >= $min_samples
 """
 
-_HOUR_US = 3_600_000_000
-
 
 def _window(since: datetime, until: datetime) -> dict[str, datetime]:
     aware(since, "since")
@@ -283,12 +276,12 @@ def trend(engine: Engine, since: datetime, until: datetime, *, tz: str = "UTC",
     if unit not in ("hour", "day"):
         raise InvalidInput(f"bucket must be hour or day, got {unit!r}", field="bucket")
     zone_info = zone(tz)
-    starts = _bucket_starts(since, until, unit, zone_info)
+    starts = bucket_starts(since, until, unit, zone_info)
     found: dict[tuple[str, str], dict[str, Any]] = {}
     if _has_table(engine):
-        sql = render(_TREND_SQL, bucket=_bucket_expression(unit, zone_info, since, until))
+        sql = render(_TREND_SQL, bucket=bucket_expression(unit, zone_info, since, until))
         for row in engine.query(sql, params).to_pylist():
-            found[(row["name"], _bucket_label(row["bucket"], unit))] = row
+            found[(row["name"], bucket_label(row["bucket"], unit))] = row
     series = []
     for name, bounds in THRESHOLDS.items():
         points = []
@@ -347,39 +340,6 @@ def report(engine: Engine, since: datetime, until: datetime, *, tz: str = "UTC",
     )
 
 
-def bucket_for(since: datetime, until: datetime) -> str:
-    """hour for windows up to HOURLY_UP_TO, else day."""
-    return "hour" if until - since <= HOURLY_UP_TO else "day"
-
-
 def _has_table(engine: Engine) -> bool:
     """Whether any vitals arrived yet (the server creates the table at start; a bare warehouse may lack it)."""
     return engine.table_exists(TABLE)
-
-
-def _bucket_expression(unit: str, tz: ZoneInfo, since: datetime, until: datetime) -> exp.Expression:
-    if unit == "day":
-        return local_day(tz, since, until)
-    return sqlglot.parse_one(f'epoch_us("timestamp") // {_HOUR_US}', read="duckdb")
-
-
-def _bucket_label(value: Any, unit: str) -> str:
-    if unit == "day":
-        return value.isoformat()
-    return datetime.fromtimestamp(int(value) * 3600, UTC).isoformat()
-
-
-def _bucket_starts(since: datetime, until: datetime, unit: str, tz: ZoneInfo) -> list[str]:
-    """Labels of every hour (UTC) or reporting day meeting [since, until), in order."""
-    last = until - timedelta(microseconds=1)
-    if unit == "hour":
-        first = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        hours = int((last.astimezone(UTC) - first) // timedelta(hours=1)) + 1
-        return [(first + timedelta(hours=i)).isoformat() for i in range(hours)]
-    day: date = since.astimezone(tz).date()
-    end = last.astimezone(tz).date()
-    out = []
-    while day <= end:
-        out.append(day.isoformat())
-        day += timedelta(days=1)
-    return out
