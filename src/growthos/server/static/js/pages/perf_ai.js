@@ -4,41 +4,13 @@
 
 import { getJSON } from "../api.js";
 import { cssColor, drawChart, withAlpha } from "../charts.js";
-import { formatCount, formatDay, formatPercent } from "../format.js";
+import { formatCount, formatPercent } from "../format.js";
 import { startPage } from "../page.js";
 import { cell, sortableTable } from "../table.js";
+import { bucketLabel, fixed, formatMs, formatUsd, missing, setCard } from "../telemetry_format.js";
 import { bindWindowSelect, currentWindow } from "../window_range.js";
 
-const formats = new Map();
-function fixed(value, decimals) {
-  if (!formats.has(decimals)) {
-    formats.set(decimals, new Intl.NumberFormat("en-US", { minimumFractionDigits: decimals,
-      maximumFractionDigits: decimals, roundingMode: "halfEven" }));
-  }
-  return formats.get(decimals).format(value);
-}
-
-const missing = (value) => value === null || value === undefined;
-/** Milliseconds: two decimals under 10 ms (cache hits), whole ones above. */
-export const formatMs = (value) => (missing(value) ? "—" : `${fixed(value, value < 10 ? 2 : 0)} ms`);
-/** US dollars (the price table's currency, whatever the workspace's): four decimals under $1. */
-export const formatUsd = (value) => (missing(value) ? "—" : `$${fixed(value, Math.abs(value) < 1 ? 4 : 2)}`);
 const formatTokens = (value) => (missing(value) ? "—" : fixed(value, 1));
-/** Hours as "05:00" (UTC), with the day on the first one and at midnight; days as "Feb 9". */
-function bucketLabel(bucket, unit, index) {
-  if (unit !== "hour") return formatDay(bucket);
-  const [day, time] = bucket.split("T");
-  const hour = `${time.slice(0, 5)} UTC`;
-  return index === 0 || hour.startsWith("00:") ? `${formatDay(day)} ${hour}` : hour;
-}
-
-function setCard(name, value, raw, detail) {
-  const card = document.querySelector(`[data-card="${name}"]`);
-  const valueElement = card.querySelector('[data-role="value"]');
-  valueElement.textContent = value;
-  valueElement.dataset.raw = JSON.stringify(raw);
-  card.querySelector('[data-role="detail"]').textContent = detail;
-}
 
 function renderCards(all) {
   setCard("calls", formatCount(all.calls), all.calls, `${formatCount(all.model_calls)} model calls · `

@@ -4,39 +4,11 @@
 
 import { getJSON } from "../api.js";
 import { cssColor, drawChart, withAlpha } from "../charts.js";
-import { formatCount, formatDay, formatPercent } from "../format.js";
+import { formatCount, formatPercent } from "../format.js";
 import { startPage } from "../page.js";
 import { sortableTable } from "../table.js";
+import { bucketLabel, formatMs, setCard } from "../telemetry_format.js";
 import { bindWindowSelect, currentWindow } from "../window_range.js";
-
-const formats = new Map();
-function fixed(value, decimals) {
-  if (!formats.has(decimals)) {
-    formats.set(decimals, new Intl.NumberFormat("en-US", { minimumFractionDigits: decimals,
-      maximumFractionDigits: decimals, roundingMode: "halfEven" }));
-  }
-  return formats.get(decimals).format(value);
-}
-
-const missing = (value) => value === null || value === undefined;
-/** Milliseconds: two decimals under 10 ms, whole ones above; seconds from 10 s. */
-const formatMs = (value) => {
-  if (missing(value)) return "—";
-  if (value >= 10_000) return `${fixed(value / 1000, 1)} s`;
-  return `${fixed(value, value < 10 ? 2 : 0)} ms`;
-};
-const hourFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit",
-  minute: "2-digit", hour12: false, timeZone: "UTC" });
-const bucketLabel = (bucket, unit) => (unit === "hour" ? `${hourFormat.format(new Date(bucket))} UTC`
-  : formatDay(bucket));
-
-function setCard(name, value, raw, detail) {
-  const card = document.querySelector(`[data-card="${name}"]`);
-  const valueElement = card.querySelector('[data-role="value"]');
-  valueElement.textContent = value;
-  valueElement.dataset.raw = JSON.stringify(raw);
-  card.querySelector('[data-role="detail"]').textContent = detail;
-}
 
 function renderCards(all, slowMs) {
   setCard("queries", formatCount(all.queries), all.queries,

@@ -7,14 +7,13 @@ import { cssColor, drawChart, withAlpha } from "../charts.js";
 import { formatChange, formatCount, formatDay, formatPercent } from "../format.js";
 import { startPage } from "../page.js";
 import { cell, pill, sortableTable } from "../table.js";
+import { bucketLabel } from "../telemetry_format.js";
 import { bindWindowSelect, currentWindow } from "../window_range.js";
 
 const METRICS = ["LCP", "INP", "CLS", "FCP", "TTFB", "FID"];
 const RATING_PILLS = { good: "pass", "needs-improvement": "warn", poor: "fail" };
 const RATING_LABELS = { good: "Good", "needs-improvement": "Needs improvement", poor: "Poor" };
 const trendSelect = document.getElementById("vitals-trend-metric");
-const hourFormat = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", hour: "2-digit",
-  minute: "2-digit", hour12: false });
 let routeTable = null;
 let latest = null;
 
@@ -56,15 +55,11 @@ function renderCards(metrics) {
   }
 }
 
-function bucketLabel(bucket, unit) {
-  return unit === "hour" ? hourFormat.format(new Date(bucket)) : formatDay(bucket);
-}
-
 function renderTrend(data) {
   const name = trendSelect.value || "LCP";
   const series = data.trend.find((s) => s.name === name);
   const metric = data.metrics.find((m) => m.name === name);
-  const labels = series.points.map((p) => bucketLabel(p.bucket, data.bucket));
+  const labels = series.points.map((p, i) => bucketLabel(p.bucket, data.bucket, i));
   const line = (label, value, color) => ({ label, data: labels.map(() => value), borderColor: color,
     borderDash: [5, 4], borderWidth: 1.2, pointRadius: 0, fill: false });
   const accent = cssColor("--chart-1");
