@@ -18,12 +18,16 @@ cost, cache hit, errors) sent in batches to GrowthOS' ``POST /api/analytics/ai-p
     answer = ai.openai_chat(openai_client, endpoint="chat", model="gpt-4o-mini", messages=[...])
     client = ai.wrap_openai(openai_client, endpoint="chat")      # or a drop-in: client.chat.completions.create
 
+    # asyncio: the same, awaited (see "Async code" below)
+    answer = await ai.aopenai_chat(async_openai_client, model="gpt-4o-mini", messages=[...])
+    async with ai.acall(model="claude-3-5-haiku", prompt=text) as call: ...
+
 How a call goes:
 
 1. **Cache.** With a prompt (and ``cache=True``) the normalised request (``prompts.cache_key``: model, prompt,
    answer-changing parameters) is looked up. A hit returns the stored answer without calling the model and
    is recorded with ``cache_hit=true``, the lookup's latency, tokens 0 and cost 0. Concurrent identical
-   calls make one model call: the first leads, the others wait for its answer (``SingleFlight``, at most
+   calls make one model call: the first leads, the others wait for its answer (``Flights``, at most
    ``flight_timeout_s``) and are recorded as cache hits; if the leader fails, the next one tries.
 2. **Rate limits** (``RateLimiter``: global and per-user token buckets, default 100 a minute each) apply to
    calls that reach the model, not to cache hits. A refused call raises ``RateLimited`` (policy "raise", or
@@ -39,7 +43,13 @@ Telemetry never fails the app's call: a failing cache (say Redis is down) counts
 sender or record is logged and counted in ``stats.telemetry_failures``. Records are queued by a
 ``BatchSender`` (no I/O on the call's path); ``flush()`` sends them now, ``close()`` at shutdown.
 
-Synchronous code only: async clients are not wrapped yet.
+Async code (asyncio) has the same calls with the same records: ``@ai.track`` on an ``async def`` returns an
+``async def``; ``async with ai.acall(...)``; ``await ai.acached(async_fn, ...)``; ``await
+ai.aopenai_chat(async_client, ...)``; ``ai.wrap_openai`` of an ``AsyncOpenAI``-shaped client gives one whose
+``create`` is awaited. On those paths nothing blocks the event loop: policy "wait" awaits ``asyncio.sleep``
+(``RateLimiter.acquire_async``), a call waiting for an identical call's answer awaits a future (``Flights``,
+shared with threads), and any cache but the in-memory ``LRUCache`` (e.g. ``RedisCache``: blocking I/O) is
+called through ``asyncio.to_thread``. Recording stays inline: the sender only appends to a buffer.
 """
 
 from __future__ import annotations
@@ -54,7 +64,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from growthos.telemetry.ai_cache import MISS, AICache, LRUCache, SingleFlight
+from growthos.telemetry.ai_async import (
+    AsyncCallMethods,
+    AsyncCompletions,
+    AsyncTelemetryMethods,
+    Flights,
+    is_async_client,
+)
+from growthos.telemetry.ai_cache import MISS, AICache, LRUCache
 from growthos.telemetry.pricing import Price, PriceTable
 from growthos.telemetry.prompts import cache_key
 from growthos.telemetry.rate_limit import RateLimited, RateLimiter, RateLimits
@@ -99,7 +116,7 @@ DEFAULT: Any = _Default()
 """For ``cache`` and ``rate_limits``: the defaults (an ``LRUCache()``; 100 a minute global and per user)."""
 
 
-class AITelemetry:
+class AITelemetry(AsyncTelemetryMethods):
     """The AI-call wrapper of one app: its cache, rate limiter, price table and record sender.
 
     ``cache``: an ``AICache`` (``LRUCache``, ``RedisCache``), ``None`` for no cache; ``rate_limits``: a
@@ -130,10 +147,10 @@ class AITelemetry:
         self.clock = clock
         self.now = now
         self.stats = AIStats()
-        self._flights = SingleFlight()
+        self._flights = Flights()
         self._lock = threading.Lock()
 
-    # The three ways in -------------------------------------------------------------------------------------
+    # The ways in ------------------------------------------------------------------------------------------
 
     def call(self, *, model: str, endpoint: str | None = None, user_id: str | None = None, prompt: Any = None,
              params: Mapping[str, Any] | None = None, cache: bool = True, ttl_s: float | None = None,
@@ -142,6 +159,10 @@ class AITelemetry:
         key = self._key(model, prompt, params) if cache and prompt is not None and self.cache is not None else None
         return AICall(self, model=model, endpoint=endpoint, user_id=user_id, key=key, ttl_s=ttl_s,
                       provider=provider or self.provider, trace_id=trace_id, span_id=span_id)
+
+    acall = call
+    """``call`` for ``async with ai.acall(...) as call``: the same ``AICall`` (it is both a context manager and
+    an async one), named for async code."""
 
     def cached(self, fn: Callable[[], T], *, model: str, prompt: Any = None, params: Mapping[str, Any] | None = None,
                endpoint: str | None = None, user_id: str | None = None, usage: Usage | None = None,
@@ -153,6 +174,9 @@ class AITelemetry:
             if call.hit:
                 return call.value
             result = fn()
+            if inspect.iscoroutine(result):  # never cache an un-awaited coroutine as the answer
+                result.close()
+                raise TypeError("fn returned a coroutine: use `await ai.acached(...)` in async code")
             call.tokens(*self._usage(result, usage))
             call.set_result(result)
             return result
@@ -163,26 +187,44 @@ class AITelemetry:
         """Decorate a function that calls a model. The cache key is the function's qualified name and its
         arguments (``self``/``cls`` and the ``user_id_arg`` argument left out); the user is the
         ``user_id_arg`` argument when given; a ``model`` argument overrides ``model``; ``endpoint`` defaults
-        to the function's qualified name."""
+        to the function's qualified name. An ``async def`` function (``inspect.iscoroutinefunction``) gets an
+        ``async def`` wrapper, which goes through ``acached``."""
 
         def decorate(fn: Callable[..., T]) -> Callable[..., T]:
             signature = inspect.signature(fn)
             name = f"{fn.__module__}.{fn.__qualname__}"
 
-            @functools.wraps(fn)
-            def tracked(*args: Any, **kwargs: Any) -> T:
+            def options(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+                """``cached``'s keywords for one call; None when the arguments do not fit the signature."""
                 try:
                     bound = signature.bind(*args, **kwargs)
                 except TypeError:
-                    return fn(*args, **kwargs)  # the function raises its own error about its arguments
+                    return None
                 bound.apply_defaults()
                 arguments = {k: v for k, v in bound.arguments.items() if k not in ("self", "cls", user_id_arg)}
                 user = bound.arguments.get(user_id_arg)
                 chosen = arguments.get("model")
-                return self.cached(lambda: fn(*args, **kwargs), model=chosen if isinstance(chosen, str) else model,
-                                   prompt={"function": name, "arguments": arguments}, cache=cache, ttl_s=ttl_s,
-                                   endpoint=endpoint or fn.__qualname__, usage=usage, provider=provider,
-                                   user_id=None if user is None else str(user))
+                return {"model": chosen if isinstance(chosen, str) else model,
+                        "prompt": {"function": name, "arguments": arguments}, "cache": cache, "ttl_s": ttl_s,
+                        "endpoint": endpoint or fn.__qualname__, "usage": usage, "provider": provider,
+                        "user_id": None if user is None else str(user)}
+
+            if inspect.iscoroutinefunction(fn):
+                @functools.wraps(fn)
+                async def tracked_async(*args: Any, **kwargs: Any) -> Any:
+                    chosen = options(args, kwargs)
+                    if chosen is None:
+                        return await fn(*args, **kwargs)  # the function raises its own error about its arguments
+                    return await self.acached(lambda: fn(*args, **kwargs), **chosen)
+
+                return tracked_async
+
+            @functools.wraps(fn)
+            def tracked(*args: Any, **kwargs: Any) -> T:
+                chosen = options(args, kwargs)
+                if chosen is None:
+                    return fn(*args, **kwargs)  # the function raises its own error about its arguments
+                return self.cached(lambda: fn(*args, **kwargs), **chosen)
 
             return tracked
 
@@ -193,22 +235,17 @@ class AITelemetry:
                     span_id: str | None = None, **create_kwargs: Any) -> Any:
         """``client.chat.completions.create(**create_kwargs)``, tracked: cached by the normalised request
         (messages and parameters; streamed calls are not cached and report no tokens), rate-limited per
-        ``user_id`` (default: the request's ``user``), tokens from ``response.usage``."""
-        model = create_kwargs.get("model")
-        if not isinstance(model, str) or not model:
-            raise TypeError("openai_chat needs model=... (the model's name)")
-        stream = bool(create_kwargs.get("stream"))
-        params = {k: v for k, v in create_kwargs.items() if k not in ("model", "messages")}
-        user = user_id if user_id is not None else create_kwargs.get("user")
-        return self.cached(lambda: client.chat.completions.create(**create_kwargs), model=model,
-                           prompt=create_kwargs.get("messages"), params=params, endpoint=endpoint or "chat.completions",
-                           user_id=None if user is None else str(user), cache=cache and not stream, ttl_s=ttl_s,
-                           usage=_no_usage if stream else None, provider=self.provider or "openai",
-                           trace_id=trace_id, span_id=span_id)
+        ``user_id`` (default: the request's ``user``), tokens from ``response.usage``. For an async client
+        (``AsyncOpenAI``) use ``aopenai_chat``: this raises ``TypeError`` before calling it."""
+        options = self._openai_options(create_kwargs, endpoint, user_id, cache, ttl_s, trace_id, span_id)
+        if is_async_client(client):
+            raise TypeError("openai_chat got an async client: use `await ai.aopenai_chat(client, ...)`")
+        return self.cached(lambda: client.chat.completions.create(**create_kwargs), **options)
 
     def wrap_openai(self, client: Any, *, endpoint: str | None = None) -> TrackedOpenAI:
-        """A stand-in for an OpenAI client whose ``chat.completions.create`` goes through ``openai_chat``
-        (every other attribute is the client's own)."""
+        """A stand-in for an OpenAI client whose ``chat.completions.create`` goes through ``openai_chat``, or for
+        an async client (``AsyncOpenAI``, see ``is_async_client``) through ``aopenai_chat`` (so it is awaited as
+        the client's own is); every other attribute is the client's own."""
         return TrackedOpenAI(self, client, endpoint)
 
     # Sending -----------------------------------------------------------------------------------------------
@@ -245,6 +282,21 @@ class AITelemetry:
                 self.cache.set(key, value, ttl_s)
         except Exception:
             self._failed("cache store")
+
+    def _openai_options(self, create_kwargs: Mapping[str, Any], endpoint: str | None, user_id: str | None,
+                        cache: bool, ttl_s: float | None, trace_id: str | None, span_id: str | None
+                        ) -> dict[str, Any]:
+        """``cached``'s keywords for a chat completion request (shared by ``openai_chat`` and ``aopenai_chat``)."""
+        model = create_kwargs.get("model")
+        if not isinstance(model, str) or not model:
+            raise TypeError("openai_chat needs model=... (the model's name)")
+        stream = bool(create_kwargs.get("stream"))
+        params = {k: v for k, v in create_kwargs.items() if k not in ("model", "messages")}
+        user = user_id if user_id is not None else create_kwargs.get("user")
+        return {"model": model, "prompt": create_kwargs.get("messages"), "params": params,
+                "endpoint": endpoint or "chat.completions", "user_id": None if user is None else str(user),
+                "cache": cache and not stream, "ttl_s": ttl_s, "usage": _no_usage if stream else None,
+                "provider": self.provider or "openai", "trace_id": trace_id, "span_id": span_id}
 
     def _usage(self, result: Any, usage: Usage | None) -> tuple[int, int]:
         try:
@@ -291,8 +343,10 @@ class AITelemetry:
         log.warning("growthos AI telemetry: %s failed; the call went on", what, exc_info=True)
 
 
-class AICall:
-    """One tracked call (``with ai.call(...) as call``). On a cache hit ``call.hit`` is true and ``call.value``
+class AICall(AsyncCallMethods):
+    """One tracked call: ``with ai.call(...) as call`` or, in async code, ``async with ai.acall(...) as call``
+    (the same object and semantics; the async form awaits the rate limiter, a concurrent identical call and a
+    blocking cache instead of blocking the event loop). On a cache hit ``call.hit`` is true and ``call.value``
     holds the stored answer: use it instead of calling the model. Otherwise call the model, report
     ``call.tokens(in, out)`` and ``call.set_result(answer)`` to cache it. Leaving the block records the call
     (an exception is recorded as an error and propagates)."""
@@ -330,6 +384,9 @@ class AICall:
         """What the call cost by the price table (0 for a cache hit; None for an unknown model)."""
         return 0.0 if self.hit else self.ai.prices.cost(self.model, *self.token_counts)
 
+    # The blocking steps; their awaiting twins (``async with``) are in ai_async.AsyncCallMethods and share
+    # what is decided here (``_found``, ``_refused``, ``_latency``, ``_storable``, ``_end_flight``).
+
     def __enter__(self) -> AICall:
         ai = self.ai
         start = ai.clock()
@@ -340,17 +397,15 @@ class AICall:
             if ai.limiter is not None:
                 ai.limiter.acquire(self.user_id)
         except BaseException as exc:
-            self._end_flight()  # callers waiting for this answer go on
-            if isinstance(exc, RateLimited):
-                ai._emit(self, 0.0, exc)
+            self._refused(exc)
             raise
         self._started = ai.clock()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: Any) -> bool:
+        latency = self._latency()
         try:
-            latency = self._hit_latency_s if self.hit else self.ai.clock() - self._started
-            if exc is None and not self.hit and self.key is not None and self._result is not MISS:
+            if self.key is not None and self._storable(exc):
                 self.ai._store(self.key, self._result, self.ttl_s)
         finally:
             self._end_flight()  # after the store: waiting callers find the answer
@@ -358,23 +413,51 @@ class AICall:
         return False
 
     def _cached(self, start: float) -> bool:
-        """Look up the key; while another thread computes it, wait for that. True on a hit; otherwise this
+        """Look up the key; while another call computes it, wait for that. True on a hit; otherwise this
         call leads (or the wait timed out) and goes to the model."""
         ai, key = self.ai, self.key
         assert key is not None
         deadline = start + ai.flight_timeout_s
         while True:
-            value = ai._lookup(key)
-            if value is not MISS:
-                self.hit, self.value = True, value
-                return True
-            if ai._flights.begin(key):
-                self._leader = True
-                return False
-            remaining = deadline - ai.clock()
-            if remaining <= 0:
-                return False
-            ai._flights.wait(key, remaining)
+            ended = ai._flights.ended
+            found = self._found(ai._lookup(key), ended)
+            if found is not None:
+                return found
+            if not self._leader:
+                remaining = deadline - ai.clock()
+                if remaining <= 0:
+                    return False
+                ai._flights.wait(key, remaining)
+
+    def _found(self, value: Any, ended: int) -> bool | None:
+        """After a lookup begun when ``ended`` flights had ended: True on a hit; False when this call leads (goes
+        to the model); None to look again: after waiting while another call leads, or at once when this call
+        has just become the leader but a flight ended during the lookup (its answer, stored before it ended,
+        may have landed after the lookup missed it: without this look, a second model call)."""
+        if value is not MISS:
+            self._end_flight()  # when it had become the leader only to look again
+            self.hit, self.value = True, value
+            return True
+        if self._leader:
+            return False
+        assert self.key is not None
+        if not self.ai._flights.begin(self.key):
+            return None
+        self._leader = True
+        return None if self.ai._flights.ended != ended else False
+
+    def _refused(self, exc: BaseException) -> None:
+        """The rate limiter refused (or the wait was interrupted): callers waiting for this answer go on."""
+        self._end_flight()
+        if isinstance(exc, RateLimited):
+            self.ai._emit(self, 0.0, exc)
+
+    def _latency(self) -> float:
+        return self._hit_latency_s if self.hit else self.ai.clock() - self._started
+
+    def _storable(self, exc: BaseException | None) -> bool:
+        """Whether the answer goes into the cache (when the call has a key): no error, no hit, a result set."""
+        return exc is None and not self.hit and self._result is not MISS
 
     def _end_flight(self) -> None:
         if self._leader and self.key is not None:
@@ -391,16 +474,19 @@ class _Completions:
 
 
 class _Chat:
-    def __init__(self, completions: _Completions) -> None:
+    def __init__(self, completions: _Completions | AsyncCompletions) -> None:
         self.completions = completions
 
 
 class TrackedOpenAI:
-    """An OpenAI client whose ``chat.completions.create`` is tracked (see ``AITelemetry.wrap_openai``)."""
+    """An OpenAI client whose ``chat.completions.create`` is tracked (see ``AITelemetry.wrap_openai``); for an
+    async client that ``create`` is a coroutine function."""
 
     def __init__(self, ai: AITelemetry, client: Any, endpoint: str | None = None) -> None:
         self._client = client
-        self.chat = _Chat(_Completions(ai, client, endpoint))
+        completions = (AsyncCompletions(ai, client, endpoint) if is_async_client(client)
+                       else _Completions(ai, client, endpoint))
+        self.chat = _Chat(completions)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)

@@ -11,15 +11,20 @@ again with a full bucket, which only errs on the lenient side for someone idle l
 
 When a token is not available, the policy decides: ``"raise"`` raises ``RateLimited`` at once, naming the
 limit and the seconds to wait; ``"wait"`` sleeps until a token is available, and raises ``RateLimited`` if
-that would take longer than ``max_wait_s``. Everything is thread-safe; the clock and sleep are injectable.
+that would take longer than ``max_wait_s``. ``acquire`` sleeps the thread (``time.sleep``); ``await
+acquire_async`` is the same for coroutines and sleeps with ``asyncio.sleep``, so it never blocks the event
+loop. Both share one step (``_take_or_wait``: the bucket arithmetic under the lock and the policy), and the
+buckets are shared too: threads and coroutines of any event loop draw from the same limits. Everything is
+thread-safe; the clock and both sleeps are injectable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -84,7 +89,8 @@ class RateLimiter:
     """Global and per-user token buckets with a raise-or-wait policy."""
 
     def __init__(self, limits: RateLimits | None = None, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.limits = limits or RateLimits()
         if self.limits.policy not in ("raise", "wait"):
             raise ValueError(f"policy must be 'raise' or 'wait', got {self.limits.policy!r}")
@@ -92,6 +98,7 @@ class RateLimiter:
             raise ValueError("max_users must be at least 1")
         self.clock = clock
         self.sleep = sleep
+        self.async_sleep = async_sleep
         self._lock = threading.Lock()
         self._global = (TokenBucket(self.limits.global_per_minute, clock)
                         if self.limits.global_per_minute is not None else None)
@@ -99,24 +106,40 @@ class RateLimiter:
 
     def acquire(self, user_id: str | None = None) -> float:
         """Take a token for one call (the user's too, when ``user_id`` is given); returns the seconds waited.
-        Raises ``RateLimited`` per the policy."""
+        Raises ``RateLimited`` per the policy. Policy "wait" sleeps the calling thread."""
         waited = 0.0
-        while True:
-            with self._lock:
-                buckets = self._buckets(user_id)
-                wait, limit, per_minute = 0.0, "", 0.0
-                for name, bucket in buckets:
-                    needed = bucket.wait_s()
-                    if needed > wait:
-                        wait, limit, per_minute = needed, name, bucket.capacity
-                if wait == 0.0:
-                    for _, bucket in buckets:
-                        bucket.take()
-                    return waited
-            if self.limits.policy == "raise" or waited + wait > self.limits.max_wait_s:
-                raise RateLimited(limit, per_minute, wait)
+        while (wait := self._take_or_wait(user_id, waited)) > 0.0:
             self.sleep(wait)
             waited += wait
+        return waited
+
+    async def acquire_async(self, user_id: str | None = None) -> float:
+        """``acquire`` for coroutines: policy "wait" awaits ``async_sleep`` (``asyncio.sleep``), so other tasks
+        run meanwhile; returns the seconds waited; raises ``RateLimited`` per the policy."""
+        waited = 0.0
+        while (wait := self._take_or_wait(user_id, waited)) > 0.0:
+            await self.async_sleep(wait)
+            waited += wait
+        return waited
+
+    def _take_or_wait(self, user_id: str | None, waited: float) -> float:
+        """One attempt: take the tokens and return 0.0, or return the seconds to sleep before the next attempt
+        (the furthest bucket's wait). Raises ``RateLimited`` when the policy is "raise" or when ``waited`` plus
+        that wait would pass ``max_wait_s``. Never sleeps."""
+        with self._lock:
+            buckets = self._buckets(user_id)
+            wait, limit, per_minute = 0.0, "", 0.0
+            for name, bucket in buckets:
+                needed = bucket.wait_s()
+                if needed > wait:
+                    wait, limit, per_minute = needed, name, bucket.capacity
+            if wait == 0.0:
+                for _, bucket in buckets:
+                    bucket.take()
+                return 0.0
+        if self.limits.policy == "raise" or waited + wait > self.limits.max_wait_s:
+            raise RateLimited(limit, per_minute, wait)
+        return wait
 
     def tracked_users(self) -> int:
         """How many per-user buckets are kept now."""
