@@ -26,6 +26,24 @@ from growthos.telemetry.rate_limit import RateLimited, RateLimiter, RateLimits
 MESSAGES = [{"role": "system", "content": "You summarise."}, {"role": "user", "content": "Summarise this text."}]
 
 
+def run(coroutine: Awaitable[Any]) -> Any:
+    """asyncio.run on a thread of its own: the browser tests' Playwright keeps an event loop running on this one."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # re-raised on the test's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
 class Clock:
     """Seconds that move only when the fake model answers (or a test says so)."""
 
@@ -183,7 +201,7 @@ def test_aopenai_chat_records_latency_tokens_and_cost_and_caches_the_answer() ->
                                       temperature=0.0, user="user-8")
         return first, again
 
-    first, again = asyncio.run(main())
+    first, again = run(main())
     assert again is first and first.content == "answer 1"
     assert client.chat.completions.calls == [{"model": "gpt-4o-mini", "messages": MESSAGES, "temperature": 0,
                                               "user": "user-7"}]  # the second never reached the client
@@ -219,7 +237,7 @@ def test_the_decorator_on_an_async_function() -> None:
         return [await tagger.tag("Soup  recipe", user_id="u1"), await Tagger().tag("Soup recipe", "short", "u2"),
                 await tagger.tag("Soup recipe", style="long")]
 
-    first, same, other = asyncio.run(main())
+    first, same, other = run(main())
     assert same is first and other == first and calls == ["Soup  recipe", "Soup recipe"]  # another style, another key
     model_call, hit, second_call = sink.records
     # claude-3-5-haiku (a dated snapshot of it): $0.80 in, $4.00 out -> 2000 x 0.8/1e6 + 500 x 4/1e6 = 0.0036
@@ -230,7 +248,7 @@ def test_the_decorator_on_an_async_function() -> None:
     assert "user_id" not in second_call
 
     with pytest.raises(TypeError):
-        asyncio.run(tagger.tag())  # the function's own argument error, untracked
+        run(tagger.tag())  # the function's own argument error, untracked
     assert len(sink.records) == 3
 
 
@@ -262,7 +280,7 @@ def test_the_async_context_manager() -> None:
             assert not call.hit  # the failed block cached nothing
         return answers
 
-    assert asyncio.run(main()) == ["five seven five"] * 2
+    assert run(main()) == ["five seven five"] * 2
     model_call, hit, error, retry = sink.records
     assert "cost_usd" not in model_call and (model_call["tokens_in"], model_call["tokens_out"]) == (40, 17)
     assert (model_call["latency_ms"], model_call["provider"], model_call["user_id"]) == (1500.0, "acme", "ann")
@@ -283,7 +301,7 @@ def test_errors_are_re_raised_and_recorded() -> None:
                 await ai.aopenai_chat(client, endpoint="chat", model="gpt-4o", messages=MESSAGES)
             assert raised.value is timeout
 
-    asyncio.run(main())
+    run(main())
     assert len(client.chat.completions.calls) == 2  # a failed call is never cached
     assert [(r["status"], r["error_type"], r["latency_ms"], r["cache_hit"], r["tokens_in"]) for r in sink.records] == [
         ("error", "APITimeoutError", 30_000.0, False, 0)] * 2
@@ -299,7 +317,7 @@ def test_streamed_async_calls_are_not_cached() -> None:
         for _ in range(2):
             await ai.aopenai_chat(client, model="gpt-4o-mini", messages=MESSAGES, stream=True)
 
-    asyncio.run(main())
+    run(main())
     assert len(client.chat.completions.calls) == 2
     assert [(r["cache_hit"], r["tokens_in"]) for r in sink.records] == [(False, 0), (False, 0)]
 
@@ -320,7 +338,7 @@ def test_wrap_openai_of_an_async_client_is_an_awaited_drop_in() -> None:
         with pytest.raises(TypeError, match="model"):
             await client.chat.completions.create(messages=MESSAGES)
 
-    asyncio.run(main())
+    run(main())
     assert len(raw.chat.completions.calls) == 1
     assert [(r["endpoint"], r["cache_hit"]) for r in sink.records] == [("assistant", False), ("assistant", True)]
 
@@ -374,7 +392,7 @@ def test_a_blocking_cache_is_called_off_the_loop_and_a_broken_one_is_a_miss() ->
         async def main(ai: AITelemetry = ai, client: FakeOpenAI = client) -> list[str]:
             return [(await ai.aopenai_chat(client, model="gpt-4o-mini", messages=MESSAGES)).id for _ in range(2)]
 
-        ids = asyncio.run(main())
+        ids = run(main())
         assert threading.get_ident() not in cache.threads  # asyncio.run's loop runs on this thread
         if broken:
             assert ids == ["chatcmpl-1", "chatcmpl-2"] and len(cache.threads) == 4  # two lookups, two stores
@@ -399,7 +417,7 @@ def test_the_wait_policy_awaits_and_fifty_tasks_never_beat_the_limit() -> None:
     async def all_of_them() -> list[float]:
         return await asyncio.gather(*(one() for _ in range(50)))
 
-    waits, seen = asyncio.run(while_running(all_of_them(), lambda: len(passed)))
+    waits, seen = run(while_running(all_of_them(), lambda: len(passed)))
     # 10 a minute: a bucket of 10, refilled at one token every 6 s. The 10 first pass at once; the other 40
     # come through one per 6 s, so the last at 40 x 6 = 240 s; by any time t at most 10 + t / 6 have passed.
     assert len(passed) == 50 and passed[:10] == [0.0] * 10
@@ -432,7 +450,7 @@ def test_fifty_concurrent_calls_wait_for_the_limit_without_blocking_the_loop() -
     async def all_of_them() -> list[Any]:
         return await asyncio.gather(*(ask(i) for i in range(50)))
 
-    answers, seen = asyncio.run(while_running(all_of_them(), lambda: len(called_at)))
+    answers, seen = run(while_running(all_of_them(), lambda: len(called_at)))
     assert len({a.id for a in answers}) == 50 and len(sink.records) == 50
     # Ten users with five each fit their own buckets; the global bucket of 10 a minute is the limit that binds.
     assert all(i + 1 <= 10 + t / 6.0 + 1e-9 for i, t in enumerate(called_at)) and called_at[-1] == pytest.approx(240)
@@ -453,7 +471,7 @@ def test_a_refused_async_call_is_recorded_and_cache_hits_pass() -> None:
             await ai.aopenai_chat(client, model="gpt-4o-mini", messages=[{"role": "user", "content": "other"}])
         await ai.aopenai_chat(client, model="gpt-4o-mini", messages=MESSAGES)  # a cache hit passes
 
-    asyncio.run(main())
+    run(main())
     assert len(client.chat.completions.calls) == 1
     assert [(r["status"], r.get("error_type"), r["cache_hit"], r["latency_ms"]) for r in sink.records] == [
         ("ok", None, False, 250.0), ("error", "RateLimited", False, 0.0), ("ok", None, True, 0.0)]
@@ -476,7 +494,7 @@ def test_fifty_identical_calls_at_once_make_one_model_call() -> None:
         gate.set()  # the one model call answers; the 49 others were waiting for it
         return await asyncio.gather(*tasks), client.chat.completions.calls
 
-    answers, calls = asyncio.run(main())
+    answers, calls = run(main())
     assert len(calls) == 1 and all(a is answers[0] for a in answers)
     assert sorted(r["cache_hit"] for r in sink.records) == [False] + [True] * 49
     assert sum(r["tokens_in"] for r in sink.records) == 1200
@@ -497,7 +515,7 @@ def test_when_the_leader_fails_the_next_caller_goes_to_the_model() -> None:
         assert len(client.chat.completions.calls) == 2
         return results
 
-    failed, answer, same = asyncio.run(main())
+    failed, answer, same = run(main())
     assert isinstance(failed, APITimeoutError) and answer.id == "chatcmpl-2" and same is answer
     assert [(r["status"], r["cache_hit"]) for r in sink.records] == [("error", False), ("ok", False), ("ok", True)]
 
@@ -543,7 +561,7 @@ def test_a_lookup_that_misses_just_before_the_leader_stores_still_makes_no_secon
         await asyncio.wait(pending, timeout=30)
         return [t.result() for t in tasks]
 
-    first, second = asyncio.run(main())
+    first, second = run(main())
     assert second is first and len(client.chat.completions.calls) == 1 and cache.gets == 3
     assert sorted(r["cache_hit"] for r in sink.records) == [False, True]
 
@@ -564,7 +582,7 @@ def test_a_leader_cancelled_mid_call_is_recorded_and_its_waiter_goes_on() -> Non
             await leader
         return (await asyncio.wait_for(waiter, 30)).id, len(client.chat.completions.calls)
 
-    assert asyncio.run(main()) == ("chatcmpl-2", 2)
+    assert run(main()) == ("chatcmpl-2", 2)
     assert [(r["status"], r.get("error_type"), r["cache_hit"]) for r in sink.records] == [
         ("error", "CancelledError", False), ("ok", None, False)]
 
@@ -604,7 +622,7 @@ def test_a_thread_and_coroutines_asking_at_once_make_one_model_call() -> None:
         gate.set()
         return await asyncio.wait_for(asyncio.gather(*tasks), 30)
 
-    results = asyncio.run(main())
+    results = run(main())
     thread.join(30)
     assert [r.id for r in results] == ["chatcmpl-thread"] * 10 and answers[0] is results[0]
     assert client.chat.completions.calls == [] and len(sync_calls) == 1
@@ -624,7 +642,7 @@ def test_a_wait_for_a_stuck_leader_times_out_and_goes_to_the_model() -> None:
         gate.set()
         return (await leader).content, follower.content
 
-    assert asyncio.run(main()) == ("answer 1", "answer 1")  # each from its own client
+    assert run(main()) == ("answer 1", "answer 1")  # each from its own client
     assert [r["cache_hit"] for r in sink.records] == [False, False]
 
 
@@ -641,5 +659,5 @@ def test_flights_wake_coroutines_from_another_thread() -> None:
         ender.join()
         assert flights._waiters == {}  # nobody left registered
 
-    asyncio.run(main())
+    run(main())
     assert flights.begin("k")  # and the key can lead again
