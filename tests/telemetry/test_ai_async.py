@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from support.aio import run
 
 from growthos.telemetry.ai import AITelemetry
 from growthos.telemetry.ai_async import Flights, is_async_client
@@ -24,24 +25,6 @@ from growthos.telemetry.ai_cache import MISS
 from growthos.telemetry.rate_limit import RateLimited, RateLimiter, RateLimits
 
 MESSAGES = [{"role": "system", "content": "You summarise."}, {"role": "user", "content": "Summarise this text."}]
-
-
-def run(coroutine: Awaitable[Any]) -> Any:
-    """asyncio.run on a thread of its own: the browser tests' Playwright keeps an event loop running on this one."""
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as exc:  # re-raised on the test's thread
-            result["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result.get("value")
 
 
 class Clock:

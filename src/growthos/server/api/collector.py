@@ -2,12 +2,12 @@
 (``POST /api/analytics/events``, ``POST /api/analytics/conversions``), and what was collected lately
 (``GET /api/analytics/events``).
 
-Segment routes answer once their events are synced to disk in the collector's journal (``EventWriter.append``;
-the warehouse loads them moments later and reads wait for that); the app routes once their event is in
-the warehouse (``EventWriter.submit``: they report whether it was a duplicate). Segment SDKs
-retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400 naming the field, oversized
-ones 413, and a full queue or a failed commit 503 with Retry-After (a retry is deduplicated by
-``messageId``)."""
+Segment routes answer once their events are synced to disk in the collector's journal
+(``EventWriter.append_async``; the warehouse loads them moments later and reads wait for that); the app
+routes once their event is in the warehouse (``EventWriter.submit``: they report whether it was a
+duplicate). Segment SDKs retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400
+naming the field, oversized ones 413, and a full queue or a failed commit 503 with Retry-After (a retry
+is deduplicated by ``messageId``)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ from growthos.sources.collector import (
 )
 from growthos.sources.collector.conversions import parse_conversion
 from growthos.sources.collector.segment import PATH_TYPES
+from growthos.sources.collector.writer import EncodedBatch
 
 T = TypeVar("T")
 
@@ -116,10 +117,11 @@ async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str 
 
 
 INLINE_BODY_BYTES = 64 * 1024
-"""Bodies up to this size are parsed and journaled on the event loop itself (~1.5 ms for 100 messages):
+"""Bodies up to this size are parsed and encoded on the event loop itself (~0.7 ms for 100 messages):
 handing them to a worker thread and back cost more than the work (GIL hand-offs, measured with
 bench/collector.py: 31,000 acknowledged events/s through the thread pool, more inline). Larger bodies
-(up to 500 KB, ~15 ms of parsing) go to a worker so the loop keeps serving other requests."""
+(up to 500 KB, ~15 ms of parsing) go to a worker so the loop keeps serving other requests. Either way
+the durable write happens on the collector's journal thread (``EventWriter.append_async``)."""
 
 
 async def off_loop_if_large(raw: bytes, fn: Callable[[], T]) -> T:
@@ -133,12 +135,13 @@ def _segment_route(kind: str) -> Callable[..., Any]:
     async def receive(request: Request) -> JSONResponse:
         received_at = datetime.now(UTC)
         raw, header_key = await read_segment_request(request, kind)
+        collector = server_state(request).collector
 
-        def ingest() -> None:
+        def prepare() -> EncodedBatch:
             parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
-            server_state(request).collector.append(parsed.events)
+            return collector.encode(parsed.events)
 
-        await off_loop_if_large(raw, ingest)
+        await collector.append_async(await off_loop_if_large(raw, prepare))
         return JSONResponse({"success": True})
 
     receive.__name__ = f"segment_{kind}"

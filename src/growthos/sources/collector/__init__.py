@@ -6,7 +6,7 @@ What the HTTP layer calls, per request::
     parsed = parse_segment(path_type, body, received_at=datetime.now(UTC), options=options,
                            client_ip=request.client.host)      # InvalidInput 422 / PayloadTooLarge 413
     authenticate(parsed.write_key or basic_auth_user)          # the layer's job
-    writer.append(parsed.events)                               # returns once durable in the journal
+    await writer.append_async(parsed.events)                   # resumes once durable in the journal
     return 200, {"success": True}                              # Segment SDKs only look at the status
 
     event = parse_app_event(body, received_at=..., options=options)   # POST /api/analytics/events
@@ -27,7 +27,9 @@ Modules, one job each: ``segment`` (Segment messages), ``app_events`` (the app s
 (ISO 8601, skew correction), ``message_id`` (ids for messages without one), ``body`` (gzip, JSON),
 ``event`` (the Event record), ``schema`` (tables, view, compaction), ``identity`` (union–find of ids
 into people), ``people`` (reads by person), ``journal`` (the durable log acknowledgements wait for),
-``writer`` (journal writes with group commit, and the loader into the warehouse), ``options``, ``errors``.
+``payload`` (how a batch is encoded in the journal, and decoded by DuckDB), ``writer``
+(acknowledgements: journal writes with group commit), ``loader`` (the thread that moves the journal
+into the warehouse), ``options``, ``errors``.
 
 Tables: ``events`` (one row per message, unique on ``message_key`` = BLAKE2b-128 of ``message_id``;
 clustered by ``distinct_id`` — see schema.py), ``identity_map`` (id → person_id, see identity.py),

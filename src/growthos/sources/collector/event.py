@@ -4,6 +4,10 @@ Two forms: :class:`Event`, one object per event (what callers build and read), a
 :class:`EventBatch`, the parser's output: the same events already as storage rows (JSON encoded,
 keyed), so a request costs no per-event object and the writer no per-event encoding. An
 ``EventBatch`` is a sequence of ``Event`` (built on access) and ``EventWriter.submit`` takes either.
+
+A storage row (``Event.to_row``) holds the values of ``EVENT_COLUMNS`` without ``ingest_seq``:
+``message_key`` as 32 hex digits, times as naive UTC datetimes, the JSON columns as JSON text (str),
+the rest str or None — what the journal's payload (payload.py) writes as it is.
 """
 
 from __future__ import annotations
@@ -85,10 +89,10 @@ class Event:
         return message_key(self.message_id)
 
     def to_row(self) -> tuple:
-        """Values in the order of ``EVENT_COLUMNS`` (without ``ingest_seq``, which the writer assigns);
-        times naive in UTC."""
+        """The storage row (see the module docstring): values in the order of ``EVENT_COLUMNS`` without
+        ``ingest_seq``, which the loader assigns."""
         return (
-            self.key, self.message_id, self.type, self.event, self.name, self.user_id, self.anonymous_id,
+            self.key.hex(), self.message_id, self.type, self.event, self.name, self.user_id, self.anonymous_id,
             self.distinct_id, self.group_id, self.previous_id, naive_utc(self.timestamp),
             naive_utc(self.original_timestamp), naive_utc(self.sent_at), naive_utc(self.received_at),
             dump_json(self.properties), dump_json(self.context),
@@ -107,8 +111,7 @@ class Event:
 
 
 class EventBatch(Sequence[Event]):
-    """Events held as storage rows (values in the order of ``EVENT_COLUMNS``, JSON columns as
-    UTF-8 bytes, times as naive UTC datetimes); indexing builds the :class:`Event`."""
+    """Events held as storage rows (see the module docstring); indexing builds the :class:`Event`."""
 
     __slots__ = ("rows",)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from growthos.sources.collector.arrow_view import registered
 from growthos.sources.collector.event import Event
@@ -176,6 +177,26 @@ class IdentityCache:
             if link is not None and link not in links:
                 out.append(record)
         return out
+
+    def unsettled_columns(self, first_seq: int, types: pa.ChunkedArray, users: pa.ChunkedArray,
+                          anonymous: pa.ChunkedArray, previous: pa.ChunkedArray) -> list[IdRecord]:
+        """:meth:`unsettled` of Arrow columns. The usual case — every id and link known, no alias — is
+        found from the columns' distinct values (computed by Arrow, outside the GIL) without turning
+        every event's values into Python objects."""
+        if not pc.any(pc.equal(types, "alias")).as_py():
+            new = set(pc.unique(users).to_pylist()) - self.users
+            new |= set(pc.unique(anonymous).to_pylist()) - self.ids
+            new |= set(pc.unique(previous).to_pylist()) - self.ids
+            new.discard(None)
+            new.discard("")
+            if not new:
+                pairs = pa.table({"a": anonymous, "u": users}).group_by(["a", "u"]).aggregate([])
+                known = self.links
+                if not any(a and u and (a, u) not in known
+                           for a, u in zip(pairs.column("a").to_pylist(), pairs.column("u").to_pylist(), strict=True)):
+                    return []
+        return self.unsettled(first_seq, types.to_pylist(), users.to_pylist(), anonymous.to_pylist(),
+                              previous.to_pylist())
 
     def load(self, engine: Engine) -> None:
         """Start again from every stored id (and which are users) when there are at most ``max_ids``,

@@ -194,7 +194,7 @@ class Journal:
         limit = min(starts[index + 1], end) if index + 1 < len(starts) else end
         with open(self._path(start), "rb") as f:
             f.seek(position - start)
-            data = f.read(min(limit - position, max_bytes))
+            data = f.read(min(limit - position, max(max_bytes, _HEADER.size)))
             if len(data) >= _HEADER.size:  # the first frame whole, however large
                 missing = _HEADER.size + _HEADER.unpack_from(data)[0] - len(data)
                 if missing > 0:

@@ -171,19 +171,19 @@ def parse_message(message: dict[str, Any], type_: str, *, prefix: str, received_
 def _row(message: dict[str, Any], type_: str, prefix: str, received_at: datetime, position: int,
          client_ip: str | None, batch_context: dict[str, Any] | None, batch_integrations: dict[str, Any] | None,
          batch_sent: datetime | None, batch_sent_field: str) -> tuple:
-    """The storage row of one message (see ``Event.to_row``), JSON columns encoded by orjson; times
-    naive UTC like ``received_at`` and ``batch_sent``."""
+    """The storage row of one message (see event.py), JSON columns encoded by orjson; times naive UTC
+    like ``received_at`` and ``batch_sent``."""
     (message_id, type_, timestamp, received_at, user_id, anonymous_id, event, name, group_id, previous_id,
      original, sent_at, properties, context, traits, extra) = _fields(
         message, type_, prefix, received_at, position, client_ip, batch_context, batch_integrations,
         batch_sent, batch_sent_field)
     return (
-        _blake2b(message_id.encode(), digest_size=16).digest(), message_id, type_, event, name, user_id,
+        _blake2b(message_id.encode(), digest_size=16).hexdigest(), message_id, type_, event, name, user_id,
         anonymous_id, user_id or anonymous_id, group_id, previous_id, timestamp, original, sent_at, received_at,
-        None if properties is None else _encoded(properties, f"{prefix}properties"),
-        None if context is None else _encoded(context, f"{prefix}context"),
-        None if traits is None else _encoded(traits, f"{prefix}traits"),
-        None if extra is None else _encoded(extra, prefix.rstrip(".") or "body"),
+        None if properties is None else _encoded(properties, f"{prefix}properties").decode(),
+        None if context is None else _encoded(context, f"{prefix}context").decode(),
+        None if traits is None else _encoded(traits, f"{prefix}traits").decode(),
+        None if extra is None else _encoded(extra, prefix.rstrip(".") or "body").decode(),
         "segment",
     )
 
