@@ -7,7 +7,8 @@ log level warning), plus:
 
 - ``POST /bench/discard/v1/batch``: what ``POST /v1/batch`` does, through the same functions (read the
   body with its limit, write key checked against the key store, ``decode_body``, ``parse_segment``),
-  without ``EventWriter.submit``: the parse-and-discard reference;
+  without storing (the real route then encodes the batch and awaits ``EventWriter.append_async``): the
+  parse-and-discard reference;
 - ``GET /bench/collector/stats``: the event writer's ``WriterStats``.
 
 Bench code only: nothing here is part of the product.
