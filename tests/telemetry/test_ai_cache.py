@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from support.threads import run_threads
 
 from growthos.telemetry.ai_cache import JSON, MISS, LRUCache, RedisCache, SingleFlight
 
@@ -85,24 +86,6 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="ttl_s"):
         LRUCache().set("k", 1, ttl_s=-1)
 
-
-def run_threads(n: int, target) -> None:
-    start = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
 
 
 def test_sixteen_threads_lose_no_update() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.threads import run_threads
 
 from growthos.telemetry.rate_limit import RateLimited, RateLimiter, RateLimits, TokenBucket
 
@@ -135,24 +136,6 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="max_users"):
         RateLimiter(RateLimits(max_users=0))
 
-
-def run_threads(n: int, target) -> None:
-    start = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        start.wait()
-        try:
-            target(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
 
 
 def test_sixteen_threads_get_exactly_the_bucket_through() -> None:
