@@ -86,4 +86,7 @@ def demo_settings(settings: Settings) -> Settings:
             "product_features": PRODUCT_FEATURES,
         },
     )
+    from growthos.analysis.loops.demo import write_demo_loops  # the recipe app's invite and content loops
+
+    write_demo_loops(settings.data_dir)
     return load_settings(data_dir=settings.data_dir)

@@ -60,6 +60,8 @@ class ServerState:
         """Connector syncs, queued on the writer thread with the builds (``start_sync``)."""
         self.scheduler: Scheduler | None = None
         """Hourly syncs and the daily build, when ``scheduler_enabled`` (started with the server)."""
+        self.loop_scheduler: Scheduler | None = None
+        """Growth-loop system actions (growthos.jobs.loop_actions), beside ``scheduler`` when it is enabled."""
 
     def start(self) -> None:
         """Open and migrate the app database and start the event writer, before the first request."""
@@ -71,6 +73,10 @@ class ServerState:
             self.scheduler = Scheduler(server_schedules(self.settings, sync=self.syncs.submit_scheduled,
                                                         build=self.start_build))
             self.scheduler.start()
+            from growthos.jobs.loop_actions import loop_action_scheduler  # growth-loop webhooks, every minute
+
+            self.loop_scheduler = loop_action_scheduler(self.workspace, self.reader)
+            self.loop_scheduler.start()
 
     @property
     def settings(self):
@@ -160,6 +166,8 @@ class ServerState:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.loop_scheduler is not None:
+            self.loop_scheduler.stop()
         self.syncs.close()
         self.collector.close()
         self.telemetry.close()

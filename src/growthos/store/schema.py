@@ -206,3 +206,5 @@ snapshots = Table(
     Index(None, "taken_at"),
     sqlite_autoincrement=True,
 )
+
+from growthos.store import loops as _loops  # noqa: E402, F401  (registers the growth-loop tables)
