@@ -419,7 +419,12 @@ def run() -> None:  # pragma: no cover - console entry point
     app()
 
 
+import growthos.cli_aarrr  # noqa: E402, F401  (registers `growthos aarrr`)
 import growthos.cli_alerts  # noqa: E402, F401  (registers `growthos alerts`)
+import growthos.cli_attribution  # noqa: E402, F401  (registers `growthos attribution`)
+import growthos.cli_budget  # noqa: E402, F401  (registers `growthos budget`)
 import growthos.cli_forecast  # noqa: E402, F401  (registers `growthos forecast` and `growthos anomalies`)
+import growthos.cli_loops  # noqa: E402, F401  (registers `growthos loops`)
+import growthos.cli_ltv  # noqa: E402, F401  (registers `growthos ltv`)
 import growthos.cli_snapshots  # noqa: E402, F401  (registers `growthos snapshot`, `diff` and `explain`)
 import growthos.cli_wbr  # noqa: E402, F401  (registers `growthos wbr`)

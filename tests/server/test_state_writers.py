@@ -38,4 +38,8 @@ def test_a_build_and_event_ingestion_run_side_by_side(tmp_path):
             assert engine.query("SELECT count(*) AS n FROM fact_orders").column("n")[0].as_py() > 0
     finally:
         state.close()
-    assert [t.name for t in set(threading.enumerate()) - before if t.name.startswith("growthos-")] == []
+    # The server's own threads end with it; the KPI query pool (metrics/queries.py) is the process's, kept on
+    # purpose, and starts its threads on first use — by this test when it runs alone.
+    left = [t.name for t in set(threading.enumerate()) - before
+            if t.name.startswith("growthos-") and not t.name.startswith("growthos-kpi")]
+    assert left == []

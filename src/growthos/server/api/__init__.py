@@ -3,7 +3,10 @@
 from fastapi import APIRouter
 
 from growthos.server.api import (
+    aarrr,
+    acquisition,
     alerts,
+    attribution,
     builds,
     catalogue,
     collector,
@@ -11,6 +14,8 @@ from growthos.server.api import (
     forecast,
     health,
     jobs,
+    loops,
+    ltv,
     metrics,
     oauth,
     product,
@@ -34,6 +39,7 @@ router.include_router(builds.router)
 router.include_router(stream.router)
 router.include_router(collector.analytics_router)
 router.include_router(product.router)
+router.include_router(aarrr.router)
 router.include_router(connections.router)
 router.include_router(oauth.router)
 router.include_router(syncs.router)
@@ -41,6 +47,10 @@ router.include_router(forecast.router)
 router.include_router(snapshots.router)
 router.include_router(alerts.router)
 router.include_router(wbr.router)
+router.include_router(ltv.router)
+router.include_router(loops.router)
+router.include_router(attribution.router)
+router.include_router(acquisition.router)
 router.include_router(telemetry.router)
 router.include_router(telemetry_ai.router)
 router.include_router(telemetry_database.router)

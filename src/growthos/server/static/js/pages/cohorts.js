@@ -1,14 +1,22 @@
-// Cohorts: retention and LTV curves by months since the first order, and the retention heatmap.
+// Cohorts: retention and LTV curves by months since the first order, the retention heatmap, and the predicted
+// LTV (BG/NBD + Gamma-Gamma from /api/ltv) beside the observed cohort LTV.
 
 import { getJSON } from "../api.js";
-import { drawChart, sequentialColors } from "../charts.js";
-import { formatCount, formatMoney, formatMonth, formatPercent } from "../format.js";
+import { cssColor, drawChart, sequentialColors } from "../charts.js";
+import { formatCount, formatDay, formatMoney, formatMonth, formatPercent } from "../format.js";
 import { startPage } from "../page.js";
 import { rangeParams } from "../range.js";
 import { cell } from "../table.js";
 
+const HORIZON_MONTHS = 12;
+
 async function load(range) {
-  return getJSON("/api/metrics/cohorts", rangeParams(range, null));
+  const [cohorts, ltv] = await Promise.all([
+    getJSON("/api/metrics/cohorts", rangeParams(range, null)),
+    // The prediction may be impossible (too few repeat customers): the cohorts still show.
+    getJSON("/api/ltv", { horizon: HORIZON_MONTHS }).catch((error) => ({ error: error.message })),
+  ]);
+  return { ...cohorts, ltv };
 }
 
 function curveChart(canvas, cohorts, key, format) {
@@ -98,11 +106,85 @@ function renderTable(cohorts) {
   }));
 }
 
+function setCard(name, value, detail) {
+  const card = document.querySelector(`#ltv-cards [data-card="${name}"]`);
+  card.querySelector("[data-role=value]").textContent = value;
+  card.querySelector("[data-role=detail]").textContent = detail;
+}
+
+function fillTable(id, head, rows) {
+  const table = document.getElementById(id);
+  table.tHead.rows[0].replaceChildren(...head.map((label, i) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = label;
+    if (i > 0) th.className = "num";
+    return th;
+  }));
+  table.tBodies[0].replaceChildren(...rows.map(([key, name, ...values]) => {
+    const tr = document.createElement("tr");
+    tr.dataset.key = key;
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = name;
+    tr.append(th, ...values.map((value) => cell(value, { numeric: true })));
+    return tr;
+  }));
+}
+
+const fixed = (value, digits) => (value === null || value === undefined ? "—" : value.toFixed(digits));
+
+function renderPredicted(ltv) {
+  const section = document.getElementById("predicted-ltv");
+  section.dataset.state = ltv.error ? "error" : "ready";
+  if (ltv.error) {
+    document.getElementById("ltv-basis").textContent = `No prediction: ${ltv.error}`;
+    return;
+  }
+  const { summary, bg_nbd: bg, gamma_gamma: gg } = ltv;
+  document.getElementById("ltv-basis").textContent = `${formatCount(summary.customers)} customers observed to `
+    + `${formatDay(ltv.observation_end)}, ${formatCount(summary.repeat_customers)} with repeat purchases; `
+    + `time unit: ${ltv.time_unit}.`;
+  setCard("mean_clv", formatMoney(summary.mean_clv), `${formatMoney(summary.total_clv, 0)} in all`);
+  setCard("mean_observed_ltv", formatMoney(summary.mean_observed_ltv), "cumulative net revenue per customer");
+  setCard("mean_p_alive", formatPercent(summary.mean_p_alive), "mean probability alive");
+  setCard("expected_purchases", formatCount(Math.round(summary.expected_purchases)),
+    `${fixed(summary.mean_expected_purchases, 2)} per customer`);
+  fillTable("ltv-params", ["Model", "Parameters", "Customers"], [
+    ["bg_nbd", "BG/NBD", `r ${fixed(bg.r, 4)} · α ${fixed(bg.alpha, 4)} · a ${fixed(bg.a, 4)} · b ${fixed(bg.b, 4)}`,
+      formatCount(bg.customers)],
+    ["gamma_gamma", "Gamma-Gamma", `p ${fixed(gg.p, 4)} · q ${fixed(gg.q, 4)} · γ ${fixed(gg.gamma, 4)}`,
+      formatCount(gg.customers)],
+  ]);
+  drawChart(document.getElementById("ltv-alive-chart"), {
+    type: "bar",
+    data: {
+      labels: summary.p_alive_histogram.map((bin) => `${formatPercent(bin.from, 0)}–${formatPercent(bin.to, 0)}`),
+      datasets: [{ label: "Customers", data: summary.p_alive_histogram.map((bin) => bin.customers),
+        backgroundColor: cssColor("--accent") || "#3d5afe" }],
+    },
+    options: {
+      plugins: { legend: { display: false } },
+      scales: {
+        x: { title: { display: true, text: "Probability alive" }, grid: { display: false } },
+        y: { beginAtZero: true, ticks: { callback: (value) => formatCount(value) } },
+      },
+    },
+  });
+  fillTable("ltv-cohort-table",
+    ["Cohort", "Customers", "Observed LTV", `Predicted CLV, next ${ltv.horizon_months} mo.`, "Projected LTV",
+      "Mean P(alive)"],
+    ltv.cohorts.map((c) => [c.cohort_month, formatMonth(c.cohort_month), formatCount(c.customers),
+      formatMoney(c.observed_ltv), formatMoney(c.predicted_clv), formatMoney(c.projected_ltv),
+      c.mean_p_alive === null ? "—" : formatPercent(c.mean_p_alive)]));
+}
+
 function render(data) {
   const cohorts = data.cohorts;
   curveChart(document.getElementById("retention-chart"), cohorts, "retention", (v) => formatPercent(v, 0));
   curveChart(document.getElementById("ltv-chart"), cohorts, "ltv", (v) => formatMoney(v, 0));
   renderTable(cohorts);
+  renderPredicted(data.ltv);
 }
 
 startPage({ load, render });
