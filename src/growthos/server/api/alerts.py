@@ -9,13 +9,20 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from growthos.server.api.params import ADMIN, AUTH_RESPONSES, READ, READ_RESPONSES, problem_response, server_state
+from growthos.server.api.params import (
+    ADMIN,
+    AUTH_RESPONSES,
+    INT64_MAX,
+    READ,
+    READ_RESPONSES,
+    problem_response,
+    server_state,
+)
 from growthos.store.alerts import ALERT_STATUSES
 
 router = APIRouter(tags=["alerts"], responses=AUTH_RESPONSES)
 
-_INT64_MAX = 2**63 - 1
-AlertId = Annotated[int, Path(ge=1, le=_INT64_MAX, description="The alert's id.")]
+AlertId = Annotated[int, Path(ge=1, le=INT64_MAX, description="The alert's id.")]
 RuleName = Annotated[str, Path(max_length=64, description="The rule's name.", examples=["net_revenue_drop"])]
 _ALERT_NOT_FOUND = {404: problem_response("No alert with this id")}
 _RULE_NOT_FOUND = {404: problem_response("No rule with this name")}
@@ -52,7 +59,7 @@ def list_alerts(
                                                     "acknowledged).")] = None,
     rule: Annotated[str | None, Query(max_length=64, description="Only alerts of this rule.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many alerts.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=_INT64_MAX, description="Skip this many first.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="Skip this many first.")] = 0,
 ) -> dict[str, Any]:
     store = _ws(request).store
     alerts = store.list_alerts(status=status or None, rule=rule or None, limit=limit, offset=offset)

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from growthos.server.api.params import AUTH_RESPONSES, READ, READ_RESPONSES, problem_response, server_state
+from growthos.server.api.params import AUTH_RESPONSES, INT64_MAX, READ, READ_RESPONSES, problem_response, server_state
 from growthos.store.records import JOB_STATUSES
 
 router = APIRouter(tags=["jobs"], dependencies=READ, responses=AUTH_RESPONSES)
 
 MAX_LIMIT = 1000
-_INT64_MAX = 2**63 - 1
 
 
 @router.get("/jobs", summary="Job runs, newest first", responses=READ_RESPONSES)
@@ -24,7 +23,7 @@ def list_jobs(
     status: Annotated[str | None, Query(description=f"Only jobs with this status: {', '.join(JOB_STATUSES)}.")]
     = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many jobs.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=_INT64_MAX, description="Skip this many jobs first.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX, description="Skip this many jobs first.")] = 0,
 ) -> dict[str, Any]:
     # An empty filter (as an HTML form sends it) means no filter; an unknown status is a 422 from the store.
     runs = server_state(request).workspace.store.list_jobs(kind=kind or None, status=status or None, limit=limit,
@@ -34,7 +33,7 @@ def list_jobs(
 
 @router.get("/jobs/{job_id}", summary="One job run",
             responses={**READ_RESPONSES, 404: problem_response("No job with this id")})
-def get_job(request: Request, job_id: Annotated[int, Path(ge=1, le=_INT64_MAX)]) -> dict[str, Any]:
+def get_job(request: Request, job_id: Annotated[int, Path(ge=1, le=INT64_MAX)]) -> dict[str, Any]:
     return server_state(request).workspace.store.get_job(job_id).to_dict()
 
 

@@ -22,6 +22,9 @@ from growthos.warehouse.engine import Engine
 # Documents the bearer scheme in OpenAPI (auto_error=False: the require_* dependencies decide access).
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key: 'Authorization: Bearer gos_<scope>_...'.")
 
+INT64_MAX = 2**63 - 1
+"""The largest id or offset the app database holds (a signed 64-bit integer): larger ones are a 422, not a 500."""
+
 READ = [Depends(require_read), Depends(bearer_scheme)]
 """Router dependencies of every read route (authentication runs before any parameter is parsed)."""
 ADMIN = [Depends(require_admin), Depends(bearer_scheme)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from growthos.core.errors import InvalidInput
 from growthos.core.periods import DateRange, parse_date
 from growthos.server.api.params import (
     ADMIN,
+    INT64_MAX,
     READ,
     READ_RESPONSES,
     WAREHOUSE_RESPONSES,
@@ -53,7 +54,7 @@ def list_snapshots(
     request: Request,
     period: Annotated[Literal["day", "week", "month", "quarter"] | None, Query(description="Only this kind.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> dict[str, Any]:
     rows = server_state(request).workspace.store.list_snapshots(period, limit, offset)
     return {"snapshots": [r.summary() for r in rows]}
@@ -71,7 +72,7 @@ def snapshots_diff(request: Request, a: Ref = "previous", b: Ref = "latest") -> 
 
 @router.get("/snapshots/{snapshot_id}", dependencies=READ, responses={**READ_RESPONSES, **NOT_FOUND},
             summary="One snapshot with every KPI, the AARRR counts and the breakdowns")
-def get_snapshot(request: Request, snapshot_id: int) -> dict[str, Any]:
+def get_snapshot(request: Request, snapshot_id: Annotated[int, Path(ge=1, le=INT64_MAX)]) -> dict[str, Any]:
     return load_snapshot(server_state(request).workspace.store, snapshot_id).to_dict()
 
 

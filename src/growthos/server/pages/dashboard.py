@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from growthos.core.errors import InvalidInput
 from growthos.core.periods import RANGE_PRESETS, resolve_range
 from growthos.metrics.catalogue import CATALOGUE
+from growthos.security.keys import scope_allows
 from growthos.server.auth import SESSION_COOKIE, Principal, identify
 from growthos.server.templating import templates
 from growthos.store.records import JOB_STATUSES
@@ -113,10 +114,12 @@ def _range_choice(request: Request, page: Page) -> RangeChoice:
 
 
 async def _principal(request: Request) -> Principal | None:
+    """The caller when it may read, else None (log in again): an expired session, a bad or an ingest key."""
     try:
-        return await run_in_threadpool(identify, request)
+        principal = await run_in_threadpool(identify, request)
     except HTTPException:
-        return None  # an expired session or a bad bearer key: log in again
+        return None
+    return principal if principal is not None and scope_allows(principal.scope, "read") else None
 
 
 def _login_redirect(request: Request) -> Response:
