@@ -68,3 +68,32 @@ def test_policy_checks() -> None:
         ScalingPolicy(scale_up_above=60)
     with pytest.raises(ValueError):
         ScalingPolicy(min_instances=0)
+
+
+def _stabilised_by_definition(samples: list[Sample], policy: ScalingPolicy) -> list[int]:
+    """The recommendation straight from the definition: min / max over every earlier proposal in each window."""
+    ordered = sorted(samples, key=lambda s: s.at)
+    proposals = [proposal(s.instances, s.cpu_percent, s.memory_percent, policy)[0] for s in ordered]
+    out = []
+    for i, s in enumerate(ordered):
+        if s.instances == 0:
+            out.append(0)
+            continue
+        seen = list(zip((o.at for o in ordered[: i + 1]), proposals[: i + 1], strict=True))
+        up = min(p for t, p in seen if t >= s.at - timedelta(seconds=policy.scale_up_window_s))
+        down = max(p for t, p in seen if t >= s.at - timedelta(seconds=policy.scale_down_window_s))
+        out.append(up if s.instances < up else min(s.instances, down))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_windowed_stabilisation_matches_its_definition(seed):
+    import random
+
+    rng = random.Random(seed)
+    policy = ScalingPolicy(scale_up_window_s=rng.choice([0, 60, 120]))
+    t, samples = 0.0, []
+    for _ in range(400):
+        t += rng.choice([0, 5, 15, 30, 90])  # ties in time included
+        samples.append(Sample(at(t), rng.randint(0, 8), rng.choice([None, rng.uniform(0, 150)])))
+    assert [d.recommendation for d in decide(samples, policy)] == _stabilised_by_definition(samples, policy)

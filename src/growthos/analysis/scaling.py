@@ -24,6 +24,7 @@ A service at 0 instances is left alone (HPA does not scale from zero).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -117,20 +118,39 @@ def proposal(current: int, cpu: float | None, memory: float | None, policy: Scal
     return bounded, why
 
 
+class _WindowExtreme:
+    """The smallest (or largest) proposal of the samples within a trailing time window, in amortised O(1) per
+    sample: a deque of candidates kept monotonic, oldest first, so the window's extreme is at its head."""
+
+    def __init__(self, window_s: float, *, largest: bool) -> None:
+        self._window = timedelta(seconds=window_s)
+        self._largest = largest
+        self._items: deque[tuple[datetime, int]] = deque()
+
+    def push(self, at: datetime, value: int) -> int:
+        """Add a sample; the extreme of the window ending at ``at``."""
+        beaten = (lambda old: old <= value) if self._largest else (lambda old: old >= value)
+        while self._items and beaten(self._items[-1][1]):
+            self._items.pop()
+        self._items.append((at, value))
+        while self._items[0][0] < at - self._window:
+            self._items.popleft()
+        return self._items[0][1]
+
+
 def decide(samples: Sequence[Sample], policy: ScalingPolicy | None = None) -> list[Decision]:
     """One decision per sample, in time order, each stabilised over the proposals of the samples before it."""
     policy = policy or ScalingPolicy()
     ordered = sorted(samples, key=lambda s: s.at)
-    history: list[tuple[datetime, int]] = []
+    up_window = _WindowExtreme(policy.scale_up_window_s, largest=False)
+    down_window = _WindowExtreme(policy.scale_down_window_s, largest=True)
     decisions = []
     for s in ordered:
         wanted, reason = proposal(s.instances, s.cpu_percent, s.memory_percent, policy)
-        history.append((s.at, wanted))
+        up, down = up_window.push(s.at, wanted), down_window.push(s.at, wanted)
         if s.instances == 0:
             decisions.append(Decision(s.at, 0, s.cpu_percent, 0, 0, "hold", reason))
             continue
-        up = min(p for t, p in history if t >= s.at - timedelta(seconds=policy.scale_up_window_s))
-        down = max(p for t, p in history if t >= s.at - timedelta(seconds=policy.scale_down_window_s))
         recommendation = up if s.instances < up else min(s.instances, down)
         action = "scale_up" if recommendation > s.instances else (
             "scale_down" if recommendation < s.instances else "hold")

@@ -3,8 +3,8 @@ kind of caller — no credentials, an unknown key, an ingest, read and admin key
 session with and without its CSRF token — on a real server of a fresh workspace. Only the intended scopes get
 through; the others get a 401 or 403 problem (pages: a redirect to the login page).
 
-Who may call what is written here, by rule, independently of the routes' own dependencies; a route that no
-rule classifies fails the test, so a new route has to be placed in the matrix."""
+Who may call what is written in support/routes.py, by rule, independently of the routes' own dependencies; a route
+that no rule classifies fails the test, so a new route has to be placed in the matrix."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from support.routes import KEY_ONLY, PUBLIC, required_scope
 from support.server import LiveServer, empty_server
 
 from growthos.server.auth import CSRF_HEADER, SESSION_COOKIE
@@ -23,41 +24,7 @@ from growthos.server.problems import PROBLEM_JSON
 from growthos.store import AppStore
 
 WRONG_KEY = "gos_read_" + "A" * 43
-PUBLIC = {
-    ("GET", "/api/health"),
-    ("GET", "/sdk/vitals.js"),
-    ("GET", "/login"),
-    # Google sends the browser back here; the one-time state issued by the (admin) start route guards it.
-    ("GET", "/api/connections/google/oauth/callback"),
-}
-SEGMENT = re.compile(r"^/v1/(track|identify|page|screen|group|alias|batch|import)$")
-"""Segment's tracking API: an ingest key as the HTTP Basic user name (or writeKey in the body)."""
-INGEST_POSTS = re.compile(r"^/api/analytics/[a-z-]+$|^/v1/traces$")
-"""Event, telemetry and OTLP posts: 'Authorization: Bearer' with a key allowed to ingest."""
-KEY_ONLY = re.compile(r"^/api/analytics/(performance|ai-performance|database-performance|resources)$|^/v1/traces$")
-"""Telemetry posts (from browsers and services: a key, never a dashboard session)."""
-READ_POSTS = {"/api/product/funnel"}
-"""A question sent as a JSON body: a read."""
-ADMIN_ONLY = re.compile(r"^/api/(connections|connectors)(/|$)")
-"""Connections (and the connectors one can set up) hold third-party credentials: reading them needs admin."""
 SKIPPED = {("GET", "/api/stream")}  # an endless event stream; covered by test_api_auth.py's stream checks
-
-
-def required_scope(method: str, path: str) -> str | None:
-    """The scope a caller needs: None for anyone, 'segment' for a Basic-auth ingest key, else a key scope."""
-    if (method, path) in PUBLIC:
-        return None
-    if SEGMENT.match(path):
-        return "segment"
-    if method == "POST" and INGEST_POSTS.match(path):
-        return "ingest"
-    if ADMIN_ONLY.match(path):
-        return "admin"
-    if path.startswith("/api/") and (method == "GET" or path in READ_POSTS):
-        return "read"
-    if path.startswith("/api/"):
-        return "admin"
-    return None  # unclassified: the test fails on it
 
 
 def _served_routes(server: LiveServer) -> list[tuple[str, str]]:
