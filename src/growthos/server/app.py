@@ -13,6 +13,7 @@ from growthos import __version__
 from growthos.config import Settings
 from growthos.server import problems
 from growthos.server.access_log import AccessLog
+from growthos.server.body_limit import BodyLimit
 from growthos.server.state import ServerState
 from growthos.workspace import Workspace
 
@@ -40,7 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
 
-    app.add_middleware(AccessLog)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLog)  # outermost: it logs what BodyLimit refuses too
 
     from growthos.server.api import router as api_router
     from growthos.server.api import segment_router

@@ -56,12 +56,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
                    invalid_params=params)
 
 
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+"""FastAPI's detail when a body cannot be decoded at all (e.g. JSON nested deeper than the parser recurses)."""
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     titles = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
     title = titles.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
+    params = None
+    if exc.status_code == 400 and detail == FASTAPI_BODY_ERROR:
+        title, detail = "Invalid input", "body is not JSON this server can read (malformed or nested too deeply)"
+        params = [{"name": "body", "reason": detail}]
     return problem(exc.status_code, title, detail, instance=request.url.path, slug=_slug(title),
-                   headers=getattr(exc, "headers", None))
+                   invalid_params=params, headers=getattr(exc, "headers", None))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

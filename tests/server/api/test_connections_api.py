@@ -5,7 +5,6 @@ not in any file of the data directory (the app database, its WAL), not in the se
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from support.connectors import GOOD_TOKEN, KIND, FakeConnector, registered_fake
+from support.logs import process_log
 from support.server import LiveServer, empty_server
 from typer.testing import CliRunner
 
@@ -171,25 +171,8 @@ def test_delete(admin: httpx.Client) -> None:
 
 @pytest.fixture
 def captured_log(tmp_path: Path) -> Iterator[Path]:
-    """Every log record of this process (the server runs in a thread of it), at DEBUG, into one file: the root
-    logger (growthos.access, growthos.*, SQLAlchemy's SQL with its parameters) and uvicorn's own loggers."""
-    path = tmp_path / "server.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy.engine")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.DEBUG)
-        if lg.name in ("root", "uvicorn", "uvicorn.access"):
-            lg.addHandler(handler)
-    try:
+    with process_log(tmp_path / "server.log") as path:
         yield path
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-            lg.removeHandler(handler)
-        handler.close()
 
 
 def test_a_planted_credential_appears_in_no_file_log_or_answer(

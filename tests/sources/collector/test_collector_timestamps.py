@@ -135,3 +135,29 @@ def test_naive_utc_reading_refuses_what_the_aware_one_refuses(text: str) -> None
     assert info.value.field == "batch[2].timestamp"
     with pytest.raises(InvalidInput):
         parse_timestamp(text, "timestamp")
+
+
+@pytest.mark.parametrize(("message", "field"), [
+    ({"timestamp": "0001-01-01T00:00:00Z"}, "timestamp"),
+    ({"timestamp": "1999-12-31T23:59:59Z"}, "timestamp"),
+    ({"timestamp": "2024-05-03T10:00:01Z"}, "timestamp"),  # one day and a second after receipt
+    ({"originalTimestamp": "2024-05-01T10:00:00Z", "sentAt": "1990-01-01T00:00:00Z"}, "timestamp"),
+])
+def test_implausible_event_times_are_refused(message, field) -> None:
+    body = {"type": "track", "event": "x", "userId": "u", **message}
+    with pytest.raises(InvalidInput) as err:
+        parse_segment("track", body, received_at=utc(2024, 5, 2, 10, 0, 0))
+    assert err.value.field == field and "out of range" in err.value.message
+
+
+def test_plausible_edges_are_kept() -> None:
+    received = utc(2024, 5, 2, 10, 0, 0)
+    for stamp in ("2000-01-01T00:00:00Z", "2024-05-03T10:00:00Z"):
+        (event,) = parse_segment("track", {"event": "x", "userId": "u", "timestamp": stamp},
+                                 received_at=received).events
+        assert event.timestamp == datetime.fromisoformat(stamp)
+    batch = {"batch": [{"type": "track", "event": "x", "userId": "u", "timestamp": "2024-05-01T00:00:00Z"},
+                       {"type": "track", "event": "x", "userId": "u", "timestamp": "1900-01-01T00:00:00Z"}]}
+    with pytest.raises(InvalidInput) as err:
+        parse_segment("batch", batch, received_at=received)
+    assert err.value.field == "batch[1].timestamp"

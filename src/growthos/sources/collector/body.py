@@ -51,3 +51,5 @@ def load_json(body: bytes | str) -> Any:
         return json.loads(body, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
+    except RecursionError:  # orjson stops at 1024 levels; json at the interpreter's recursion limit
+        raise InvalidInput("body is nested too deeply (at most 1024 levels)", field="body") from None

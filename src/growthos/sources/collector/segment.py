@@ -40,7 +40,7 @@ from growthos.sources.collector.errors import PayloadTooLarge
 from growthos.sources.collector.event import SEGMENT_TYPES, Event, EventBatch
 from growthos.sources.collector.message_id import derive_message_id
 from growthos.sources.collector.options import CollectorOptions
-from growthos.sources.collector.timestamps import client_times, parse_field_naive
+from growthos.sources.collector.timestamps import check_plausible, client_times, parse_field_naive
 
 PATH_TYPES: dict[str, str] = {
     **{t: t for t in SEGMENT_TYPES},
@@ -262,6 +262,8 @@ def _fields(message: dict[str, Any], type_: str, prefix: str, received_at: datet
         sent_field = f"{prefix}sentAt"
         sent_at = parse_field_naive(sent_value, prefix, "sentAt")
     timestamp, original = client_times(given, original, sent_at, received_at, sent_field)
+    if timestamp is not received_at:
+        check_plausible(timestamp, received_at, f"{prefix}timestamp")
 
     message_id = get("messageId")
     if type(message_id) is not str or not message_id:

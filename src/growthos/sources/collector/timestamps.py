@@ -13,16 +13,23 @@ Rules applied by :func:`resolve_times`:
   ``timestamp`` is used as given and ``originalTimestamp`` kept beside it;
 - no client time → ``receivedAt``.
 
-Every time is stored in UTC; a time without an offset is read as UTC.
+Every time is stored in UTC; a time without an offset is read as UTC. The resulting ``timestamp`` must lie
+between :data:`EARLIEST` and :data:`MAX_AHEAD` after ``receivedAt`` (a client clock running fast without a
+``sentAt``); outside, the message is refused (400 naming the field) rather than stored at year 1 or 9999.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from growthos.core.errors import InvalidInput
+
+EARLIEST = datetime(2000, 1, 1)
+"""The earliest event time accepted (naive UTC): anything older is a broken clock or a zero date."""
+MAX_AHEAD = timedelta(days=1)
+"""How far after its arrival an event may say it happened."""
 
 
 def parse_timestamp(value: Any, field: str) -> datetime | None:
@@ -85,6 +92,14 @@ def client_times(given: datetime | None, original: datetime | None, sent_at: dat
         return received_at - (sent_at - original), original
     except OverflowError:
         raise InvalidInput("timestamp and sentAt are too far apart", field=sent_field) from None
+
+
+def check_plausible(timestamp: datetime, received_at: datetime, field: str) -> None:
+    """Refuse an event time before :data:`EARLIEST` or more than :data:`MAX_AHEAD` after ``received_at``
+    (both naive UTC)."""
+    if timestamp < EARLIEST or timestamp > received_at + MAX_AHEAD:
+        raise InvalidInput(f"{field} {timestamp.isoformat()}Z is out of range: events must be from "
+                           f"{EARLIEST.date()} to one day after they are received", field=field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,6 +200,8 @@ def decode(raw: bytes) -> Any:
         return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"body is not valid JSON: {exc}", field="body") from None
+    except RecursionError:
+        raise InvalidInput("body is nested too deeply", field="body") from None
 
 
 def _no_constant(name: str) -> Any:
