@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -18,10 +18,17 @@ class Workspace:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._created_at = datetime.now(UTC)
 
     @cached_property
     def engine(self) -> Engine:
-        return open_engine(self.settings)
+        """The warehouse. An engine that holds the warehouse exclusively (DuckDB's file lock) proves that no
+        other process is running a job on it, so the jobs still marked running from before this workspace was
+        created (its own may have started already) are recorded as interrupted."""
+        engine = open_engine(self.settings)
+        if getattr(engine, "exclusive", False):
+            self.store.fail_interrupted_jobs(self._created_at)
+        return engine
 
     @cached_property
     def store(self) -> AppStore:

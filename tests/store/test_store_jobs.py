@@ -179,3 +179,18 @@ def test_invalid_input_names_the_field_and_changes_nothing(store: AppStore, call
     assert exc.value.field == field
     assert field in str(exc.value)
     assert [(j.id, j.status) for j in store.list_jobs()] == [(job_id, "running")]
+
+
+def test_jobs_left_running_by_a_dead_process_are_marked_interrupted(store: AppStore, clock: FakeClock) -> None:
+    from growthos.store.jobs import INTERRUPTED
+
+    orphan = store.start_job("build")
+    done = store.start_job("sync")
+    store.finish_job(done, "succeeded")
+    cutoff = clock.advance(5)
+    own = store.start_job("ingest")  # started by the new process itself, after its cutoff
+    assert store.fail_interrupted_jobs(cutoff) == 1
+    job = store.get_job(orphan)
+    assert (job.status, job.error, job.ended_at) == ("failed", INTERRUPTED, cutoff)
+    assert store.get_job(done).status == "succeeded" and store.get_job(own).status == "running"
+    assert store.fail_interrupted_jobs(cutoff) == 0

@@ -123,6 +123,11 @@ class AppStore:
         """
         jobs.finish_job(self._engine, self._clock, job_id, status, rows=rows, error=error, stats=stats)
 
+    def fail_interrupted_jobs(self, started_before: datetime) -> int:
+        """Mark failed (as interrupted) the jobs still running that started before ``started_before``: called by
+        a process that has just taken the warehouse's exclusive lock, with the time it began to open it."""
+        return jobs.fail_interrupted_jobs(self._engine, self._clock, started_before)
+
     def get_job(self, job_id: int) -> JobRun:
         """The job with this id; raises NotFound."""
         return jobs.get_job(self._engine, job_id)

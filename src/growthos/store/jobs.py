@@ -59,6 +59,22 @@ def finish_job(
     raise Conflict(f"job {job_id} is already finished (status {current!r})", field="job_id")
 
 
+INTERRUPTED = ("interrupted: the process running it stopped before it finished (killed or crashed); its changes "
+               "were rolled back")
+"""The error of a job found still running by the next process to own the warehouse."""
+
+
+def fail_interrupted_jobs(engine: Engine, clock: Callable[[], datetime], started_before: datetime) -> int:
+    """Mark failed every job still running that started before ``started_before``; how many."""
+    with write_transaction(engine) as conn:
+        result = conn.execute(
+            update(job_runs)
+            .where(job_runs.c.status == "running", job_runs.c.started_at < started_before)
+            .values(status="failed", ended_at=clock(), error=INTERRUPTED)
+        )
+        return int(result.rowcount or 0)
+
+
 def get_job(engine: Engine, job_id: int) -> JobRun:
     validate.identifier(job_id, "job_id")
     with read_transaction(engine) as conn:

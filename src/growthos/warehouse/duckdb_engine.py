@@ -27,6 +27,8 @@ def _short(exc: Exception) -> str:
 
 class DuckDBEngine:
     name = "duckdb"
+    exclusive = True
+    """A read-write DuckDB file is locked by one process at a time (read-only and in-memory ones: False)."""
 
     def __init__(
         self, path: Path | str, *, memory_limit: str = "2GB", threads: int | None = None, read_only: bool = False
@@ -51,6 +53,7 @@ class DuckDBEngine:
         if not read_only:
             self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._depth = 0
+        self.exclusive = not read_only and str(path) != ":memory:"
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         try:
