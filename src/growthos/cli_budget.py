@@ -1,5 +1,5 @@
-"""`growthos acquisition` (channel KPIs by group) and `growthos budget` (response curves per paid channel
-and a daily-budget reallocation by marginal return), as tables or --json (the same JSON as the API)."""
+"""`growthos acquisition` (channel KPIs by group, budgets, sign-ups) and `growthos budget` (response curves per
+paid channel and a daily-budget reallocation by marginal return), as tables or --json (the same JSON as the API)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,35 @@ def acquisition_cmd(
     range_: Annotated[str, typer.Option("--range", help="A preset ending on the last full day, e.g. 30d.")] = "30d",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Acquisition by channel: spend, CPC, CTR, orders, new customers, CPA (nCAC), ROAS, grouped."""
+    """Acquisition by channel: spend, budget use, CPC, CTR, sign-ups, orders, CPA (nCAC), LTV, ROAS, grouped."""
     from growthos.analysis.acquisition import acquisition
     from growthos.workspace import Workspace
 
     settings = _settings()
     with _errors(), Workspace(settings) as ws:
         rng = resolve_range(None, None, range_, settings.today())
-        result = acquisition(ws.engine, rng, ws.last_full_day)
+        result = acquisition(ws.engine, ws.settings, rng, ws.last_full_day)
     if as_json:
         _print_json(result)
         return
     names = ("ad_spend", "cpc", "ctr", "orders", "new_customers", "conversion_rate", "ncac", "platform_roas")
     table = Table(title=f"Acquisition, {range_}")
-    for col in ("channel", "group", *names, "cost/conv."):
+    for col in ("channel", "group", "budget", "used", *names, "cost/conv.", "sign-ups", "quality", "LTV 90d"):
         table.add_column(col, justify="right")
+
+    def number(v: float | None, fmt: str = "{:,.2f}") -> str:
+        return "–" if v is None else fmt.format(v)
+
     for r in result["rows"]:
         cells = [r["kpis"][n]["value"] for n in names] + [r["cost_per_conversion"]]
-        table.add_row(r["label"], r["group"], *("–" if v is None else f"{v:,.2f}" for v in cells))
+        table.add_row(r["label"], r["group"], number(r["budget"]), number(r["utilisation"], "{:.0%}"),
+                      *(number(v) for v in cells), number(r["signups"], "{:,}"),
+                      number(r["user_quality"], "{:.0%}"), number(r["ltv"]))
     out.print(table)
+    b = result["budgets"]
+    if b["budget"] is not None:
+        out.print(f"Budgets ({b['days']} days, prorated from monthly): {b['spend']:,.2f} spent of "
+                  f"{b['budget']:,.2f} ({number(b['utilisation'], '{:.0%}')}), {b['remaining']:,.2f} remaining")
 
 
 @app.command("budget")

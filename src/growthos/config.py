@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     """Minutes between the scheduled syncs of every connection (a build follows when one stored anything new)."""
     build_time: str = "06:00"
     """Time of day (HH:MM, 24-hour, in the reporting time zone) of the scheduled daily build."""
+    budgets: dict[str, Decimal] = Field(default_factory=dict)
+    """Monthly budget per channel (channel -> reporting currency per calendar month, prorated by day)."""
 
     @field_validator("currency")
     @classmethod
@@ -148,6 +150,16 @@ class Settings(BaseSettings):
         if len(v) != 3 or not v.isalpha():
             raise ValueError("must be a three-letter ISO 4217 code")
         return v.upper()
+
+    @field_validator("budgets")
+    @classmethod
+    def _valid_budgets(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for channel, amount in v.items():
+            if not channel.strip():
+                raise ValueError("budgets: a channel name must not be empty")
+            if not amount.is_finite() or amount < 0:
+                raise ValueError(f"budgets.{channel} must be a non-negative amount, got {amount}")
+        return v
 
     @field_validator("build_time")
     @classmethod

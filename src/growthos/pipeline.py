@@ -25,6 +25,8 @@ DEMO_CATEGORY_MARGINS = {
     "Gift Cards": Decimal("0.95"),
 }
 DEMO_SHIPPING_COST = Decimal("6.95")
+# Forkful's monthly ad budgets per paid channel (Settings.budgets), about what the demo spends in 30 days.
+DEMO_BUDGETS = {"meta": Decimal("16000"), "google_ads": Decimal("9000")}
 
 
 @dataclass
@@ -84,6 +86,7 @@ def demo_settings(settings: Settings) -> Settings:
             "shipping_cost_per_order": DEMO_SHIPPING_COST,
             "category_margins": DEMO_CATEGORY_MARGINS,
             "product_features": PRODUCT_FEATURES,
+            "budgets": DEMO_BUDGETS,
         },
     )
     from growthos.analysis.loops.demo import write_demo_loops  # the recipe app's invite and content loops
