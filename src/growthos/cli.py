@@ -422,6 +422,7 @@ def run() -> None:  # pragma: no cover - console entry point
 import growthos.cli_aarrr  # noqa: E402, F401  (registers `growthos aarrr`)
 import growthos.cli_alerts  # noqa: E402, F401  (registers `growthos alerts`)
 import growthos.cli_attribution  # noqa: E402, F401  (registers `growthos attribution`)
+import growthos.cli_backup  # noqa: E402, F401  (registers `growthos backup`, `restore` and `doctor`)
 import growthos.cli_budget  # noqa: E402, F401  (registers `growthos budget`)
 import growthos.cli_forecast  # noqa: E402, F401  (registers `growthos forecast` and `growthos anomalies`)
 import growthos.cli_loops  # noqa: E402, F401  (registers `growthos loops`)

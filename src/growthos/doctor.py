@@ -350,8 +350,8 @@ def _check_toml(data_dir: Path) -> list[Finding]:
     path = data_dir / WORKSPACE_FILE
     if not path.exists():
         return []
-    fix = (f"fix it in an editor (the commands and the server refuse to start until then), or take it from the "
-           f"backup: {restore_one(path.name)}")
+    fix = (f"fix it in an editor (the commands and the server refuse to start until then), or "
+           f"{restore_one(path.name)}")
     try:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -378,12 +378,11 @@ def _check_yaml(data_dir: Path) -> list[Finding]:
                "activation.yaml": parse_activation_config}
     findings = []
     for path in sorted([*data_dir.glob("*.yaml"), *data_dir.glob("*.yml")]):
-        fix = (f"fix the line named in an editor, or take the file from the backup: "
-               f"{restore_one(path.name)}")
+        fix = f"fix the line named in an editor, or {restore_one(path.name)}"
         try:
             text = path.read_text(encoding="utf-8")
             if path.name in parsers:
-                parsers[path.name](text, str(path))
+                parsers[path.name](text, path.name)  # messages name the file: Finding.file has its path
             else:
                 yaml.safe_load(text)
         except UnicodeDecodeError as exc:
