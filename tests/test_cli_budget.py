@@ -1,4 +1,5 @@
-"""`growthos budget --json` equals /api/budget; bad limits are a clear error."""
+"""`growthos budget --json` and `growthos acquisition --json` equal their API answers; bad limits are a clear error;
+the acquisition table shows the budgets."""
 
 from __future__ import annotations
 
@@ -42,3 +43,7 @@ def test_acquisition_json_equals_the_api(live_server):
     table = runner.invoke(cli, args[:-1])
     assert table.exit_code == 0, table.output
     assert "Acquisition, 30d" in table.output
+    assert "Budgets (30 days" in table.output  # the demo's monthly budgets, prorated
+    body = json.loads(result.stdout)
+    assert {r["channel"] for r in body["rows"] if r["budget"] is not None} == {"meta", "google_ads"}
+    assert body["signups"]["total"] > 0

@@ -5,7 +5,8 @@
 - Its channel is the first touch of the attribution journeys (analysis/attribution): the channel of the earliest
   of the person's sessions in the ``SIGNUP_LOOKBACK_DAYS`` before the sign-up, each session's landing classified
   by the same ordered channel rules the warehouse applies to orders (``Settings.channel_rules``), so the names
-  agree with the commerce channels; a sign-up without any session in the window is ``unknown``.
+  agree with the commerce channels. The sign-up's own session counts, so a sign-up whose sessions carry no
+  campaign, click id or referrer is ``direct``.
 - User quality = activated ÷ (sign-ups − still in progress): the activation rate of the channel's sign-ups, with
   activation's definitions (``activation.yaml`` or the defaults). None when every sign-up is still in progress.
 """

@@ -54,6 +54,7 @@ PAGES: tuple[Page, ...] = (
     Page("/product/retention", "Retention", "product_retention", group="Product"),
     Page("/product/users", "User lookup", "product_users", uses_range=False, group="Product"),
     Page("/growth/aarrr", "AARRR funnel", "aarrr", group="Growth"),
+    Page("/growth/acquisition", "Acquisition and budget", "acquisition", group="Growth"),
     Page("/growth/activation", "Activation", "activation", group="Growth"),
     Page("/growth/loops", "Loops", "loops", group="Growth"),
     Page("/growth/attribution", "Attribution", "attribution", group="Growth"),
