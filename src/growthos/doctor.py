@@ -129,7 +129,9 @@ def _check_warehouse(settings: Settings) -> _Warehouse:
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        if "Conflicting lock" in str(exc):
+        # Another process holds its lock; or this very process has it open (DuckDB then refuses a second,
+        # differently configured connection): a server running the doctor in-process.
+        if "Conflicting lock" in str(exc) or "different configuration" in str(exc):
             return _Warehouse([Finding(str(path), "in use by a running process (a server or a CLI job holds its "
                                        "lock): not checked, nor the collector journal it writes", WARNING,
                                        "stop the server (or wait for the job) and run `growthos doctor` again")],
