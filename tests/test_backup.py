@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -327,3 +328,17 @@ def test_backup_and_restore_are_refused_while_a_server_holds_the_warehouse(tmp_p
         assert not list(tmp_path.glob("served.pre-restore-*"))
         if before:
             assert tree(data_dir / "collector-journal") == before
+
+
+def test_a_damaged_app_db_makes_the_backup_fail_clearly_and_write_nothing(workspace, tmp_path):
+    from growthos.backup import BackupError
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(workspace.data_dir, data_dir)
+    (data_dir / "app.db").write_bytes(b"\x00garbage" * 4096)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(BackupError, match="cannot copy the app database.*growthos doctor") as info:
+        create_backup(workspace_settings(data_dir), out / "b.tar.gz")
+    assert info.value.field == "app_db"
+    assert list(out.iterdir()) == []
