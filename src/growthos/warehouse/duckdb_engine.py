@@ -25,9 +25,9 @@ def _short(exc: Exception) -> str:
     return str(exc).split("\n\tCandidate functions:")[0].strip()
 
 
-_DAMAGE_SIGNS = ("not a valid DuckDB database file", "Corrupt database file", "Serialization Error",
-                 "database has been invalidated")
-"""What DuckDB says when the database file itself is altered or not a DuckDB file."""
+_DAMAGE_SIGNS = ("not a valid DuckDB database file", "Corrupt database file", "Serialization Error")
+"""What DuckDB says when the database file itself is altered or not a DuckDB file (not "invalidated": that
+follows any fatal error, a full disk as well as a damaged file)."""
 _TRUNCATED = "Could not read enough bytes from file"
 """What DuckDB says reading past the end of a file: the database's own file when the message names it."""
 
