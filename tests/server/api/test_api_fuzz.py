@@ -20,7 +20,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.core.transport import Response
 from schemathesis.generation import GenerationMode
@@ -109,8 +108,8 @@ def _fuzz(server: LiveServer, method: str, path: str, mode: GenerationMode) -> t
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), derandomize=True)
-    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
-    def run(case, data) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case) -> None:
         try:
             response = case.call(base_url=server.url, headers=headers, timeout=60)
         except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError,
