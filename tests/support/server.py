@@ -78,10 +78,17 @@ def live_server(demo_settings_session: Settings) -> Iterator[LiveServer]:
 @contextmanager
 def empty_server(data_dir: Path) -> Iterator[LiveServer]:
     """A server on a fresh data directory (nothing built, no events), with one key of each scope; no scheduler."""
-    from growthos.store import AppStore
-
     settings = load_settings(data_dir=data_dir, app_db_url=f"sqlite:///{data_dir / 'app.db'}", engine="duckdb",
                              scheduler_enabled=False)
+    with serving(settings) as live:
+        yield live
+
+
+@contextmanager
+def serving(settings: Settings) -> Iterator[LiveServer]:
+    """The workspace of ``settings`` served on a free port of 127.0.0.1, with one new key of each scope."""
+    from growthos.store import AppStore
+
     with AppStore.from_settings(settings) as store:
         keys = {scope: store.create_api_key(f"test {scope}", scope)[1] for scope in ("read", "ingest", "admin")}
     thread = BackgroundServer(settings)

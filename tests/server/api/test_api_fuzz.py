@@ -24,13 +24,11 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.core.transport import Response
 from schemathesis.generation import GenerationMode
 from support.routes import required_scope
-from support.server import LiveServer, demo_workspace_settings
+from support.server import LiveServer, demo_workspace_settings, serving
 
 from growthos.config import load_settings
 from growthos.server.app import create_app
-from growthos.server.background import BackgroundServer
 from growthos.server.problems import PROBLEM_JSON
-from growthos.store import AppStore
 
 EXAMPLES = int(os.environ.get("GROWTHOS_FUZZ_EXAMPLES", "12"))
 SKIPPED = {("GET", "/api/stream"): "an endless event stream (its auth and framing: test_api_auth.py)"}
@@ -52,15 +50,8 @@ SCHEMA = schemathesis.openapi.from_dict(SPEC)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = demo_workspace_settings(tmp_path_factory.mktemp("fuzz"))
-    with AppStore.from_settings(settings) as store:
-        keys = {scope: store.create_api_key(f"fuzz {scope}", scope)[1] for scope in ("read", "ingest", "admin")}
-    background = BackgroundServer(settings)
-    url = background.start()
-    try:
-        yield LiveServer(url, settings, keys, app=background.app)
-    finally:
-        background.stop()
+    with serving(demo_workspace_settings(tmp_path_factory.mktemp("fuzz"))) as live:
+        yield live
 
 
 def _credentials(server: LiveServer, method: str, path: str) -> dict[str, str]:
