@@ -100,7 +100,14 @@ class Settings(BaseSettings):
     encryption_key_file: Path | None = None
     """Generated key file (mode 0600) used when no encryption_key is set; default ``<data_dir>/encryption.key``."""
     engine: str = "duckdb"
-    """Warehouse engine adapter, by registered name."""
+    """Engine that builds the models and answers CLI queries, by registered name (duckdb, spark); the server
+    always serves from the DuckDB file, which reads a Spark build's marts from the lake."""
+    spark_master: str = "local[*]"
+    """Spark master URL: local[*], spark://host:7077, yarn, k8s://…; or a Spark Connect URL sc://host:15002."""
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+    """Extra Spark settings for the session (spark.executor.memory, spark.sql.shuffle.partitions, …)."""
+    lake_path: Path | None = None
+    """Parquet lake of the Spark engine (raw layer, events, marts); default ``<data_dir>/lake``."""
     timezone: str = "America/New_York"
     """Reporting time zone: day boundaries of every metric follow it."""
     currency: str = "USD"
@@ -182,6 +189,10 @@ class Settings(BaseSettings):
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def lake_location(self) -> Path:
+        return self.lake_path or self.data_dir / "lake"
 
     @property
     def build_at(self) -> dt_time:

@@ -56,8 +56,12 @@ def load_records(
 
 
 def build_and_check(ws: Workspace, on_model: Callable[[Model, int], None] | None = None) -> PipelineResult:
-    """Build every model (all-or-nothing), then run and store the data-quality checks."""
-    result = build(ws.engine, ws.settings, ws.store, on_model)
+    """Build every model (all-or-nothing) on the workspace's engine, serve the new marts from the warehouse
+    file, then run the data-quality checks on what it serves and store them."""
+    compute = ws.compute
+    compute.before_build(ws.engine)
+    result = build(compute, ws.settings, ws.store, on_model)
+    compute.after_build(ws.engine)
     checks = run_checks(ws.engine, result.job_id)
     if result.job_id is not None:
         ws.store.save_check_results(result.job_id, checks)

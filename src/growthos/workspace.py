@@ -22,13 +22,22 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
-        """The warehouse. An engine that holds the warehouse exclusively (DuckDB's file lock) proves that no
-        other process is running a job on it, so the jobs still marked running from before this workspace was
-        created (its own may have started already) are recorded as interrupted."""
-        engine = open_engine(self.settings)
+        """The warehouse file (DuckDB): raw layer, collected events, and the marts the server serves. Holding
+        it exclusively (DuckDB's file lock) proves that no other process is running a job on it, so the jobs
+        still marked running from before this workspace was created (its own may have started already) are
+        recorded as interrupted."""
+        engine = open_engine(self.settings, "duckdb")
         if getattr(engine, "exclusive", False):
             self.store.fail_interrupted_jobs(self._created_at)
         return engine
+
+    @cached_property
+    def compute(self) -> Engine:
+        """The engine of ``settings.engine``, which builds the models and answers the CLI's queries: the
+        warehouse file itself for DuckDB, else (Spark) an engine over the lake."""
+        if self.settings.engine == "duckdb":
+            return self.engine
+        return open_engine(self.settings)
 
     @cached_property
     def store(self) -> AppStore:
@@ -41,6 +50,10 @@ class Workspace:
         return self.settings.today() - timedelta(days=1)
 
     def close(self) -> None:
+        if "compute" in self.__dict__:
+            compute = self.__dict__.pop("compute")
+            if compute is not self.__dict__.get("engine"):
+                compute.close()
         if "engine" in self.__dict__:
             self.engine.close()
             del self.__dict__["engine"]

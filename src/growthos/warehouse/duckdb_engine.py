@@ -172,6 +172,12 @@ class DuckDBEngine:
     def close(self) -> None:
         self._con.close()
 
+    def before_build(self, warehouse: object) -> None:
+        """The models read this file's own raw layer."""
+
+    def after_build(self, warehouse: object) -> None:
+        """The models wrote this file's own tables."""
+
 
 @register_engine("duckdb")
 def _open(settings: Settings) -> DuckDBEngine:

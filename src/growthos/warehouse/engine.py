@@ -46,6 +46,12 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the connection."""
 
+    def before_build(self, warehouse: Engine) -> None:
+        """Make what the DuckDB file ``warehouse`` stored visible to this engine (Spark: export to the lake)."""
+
+    def after_build(self, warehouse: Engine) -> None:
+        """Make this engine's new marts what ``warehouse`` serves (Spark: DuckDB views over the lake)."""
+
 
 EngineFactory = Callable[["Settings"], Engine]
 ENGINES: dict[str, EngineFactory] = {}
@@ -59,15 +65,16 @@ def register_engine(name: str) -> Callable[[EngineFactory], EngineFactory]:
     return wrap
 
 
-def open_engine(settings: Settings) -> Engine:
-    """The engine named by ``settings.engine``."""
+def open_engine(settings: Settings, name: str | None = None) -> Engine:
+    """The engine named ``name``, by default ``settings.engine``."""
     import growthos.warehouse.duckdb_engine  # noqa: F401  (registers "duckdb")
+    import growthos.warehouse.spark_engine  # noqa: F401  (registers "spark"; pyspark is imported when opened)
 
     try:
-        factory = ENGINES[settings.engine]
+        factory = ENGINES[name or settings.engine]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
-        raise ConfigError(f"unknown engine {settings.engine!r} (known: {known})", field="engine") from None
+        raise ConfigError(f"unknown engine {name or settings.engine!r} (known: {known})", field="engine") from None
     return factory(settings)
 
 

@@ -46,7 +46,7 @@ SELECT
     CASE WHEN r.customer_id IS NULL THEN 'guest' WHEN r.customer_order_index = 1 THEN 'new' ELSE 'returning' END
         AS customer_segment,
     r.customer_first_order_date,
-    r.order_date - r.customer_first_order_date AS days_since_first_order,
+    date_diff('day', r.customer_first_order_date, r.order_date) AS days_since_first_order,
     coalesce(r.channel, 'unknown') AS channel,
     r.campaign_key,
     r.acquisition_channel,

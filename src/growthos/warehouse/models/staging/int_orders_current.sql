@@ -31,8 +31,7 @@ WITH latest AS (
                               "utmParameters": {"source": "VARCHAR", "medium": "VARCHAR", "campaign": "VARCHAR"}}
             }
         }') AS o,
-        payload IS NOT NULL AND json_extract(payload, '$.customerJourneySummary') IS NOT NULL
-            AND json_type(payload, '$.customerJourneySummary') <> 'NULL' AS has_journey
+        (payload ->> '$.customerJourneySummary') IS NOT NULL AS has_journey  -- present and not JSON null
     FROM raw_events
     WHERE source = 'shopify' AND entity = 'order'
     QUALIFY row_number() OVER (
