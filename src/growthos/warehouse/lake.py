@@ -6,6 +6,7 @@ Layout under the lake root (a local path; see docs/spark.md for object stores)::
     raw/events/event_date=YYYY-MM-DD/seq<first>_<i>.parquet   product events, partitioned by UTC day
     raw/identity_map/part-0.parquet                           ids → person (rewritten: merges change it)
     raw/_exported.json                                        highest ingest_seq exported, per table
+    raw/_views.json                                           the DuckDB file's views over those tables
     marts/<generation>/<table>/part-*.parquet                 each build's tables (Spark writes them)
     marts/_manifest.json                                      table → its generation's directory
 
@@ -115,6 +116,19 @@ class Lake:
         except FileNotFoundError:
             return {}
 
+    def views(self) -> dict[str, str]:
+        """View name → its DuckDB CREATE VIEW statement."""
+        try:
+            return json.loads((self.raw / "_views.json").read_text())
+        except FileNotFoundError:
+            return {}
+
+    def save_views(self, views: dict[str, str]) -> None:
+        self.raw.mkdir(parents=True, exist_ok=True)
+        tmp = self.raw / f"._views.{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(views, indent=1))
+        os.replace(tmp, self.raw / "_views.json")
+
     def _save_state(self, state: dict[str, int]) -> None:
         self.raw.mkdir(parents=True, exist_ok=True)
         tmp = self.raw / f"._exported.{uuid.uuid4().hex}"
@@ -180,7 +194,23 @@ def export(warehouse: Engine, lake: Lake) -> dict[str, int]:
         warehouse.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet)")
         os.replace(tmp, target / "part-0.parquet")
         counts[table] = int(warehouse.query(f"SELECT count(*) AS n FROM {table}").column("n")[0].as_py())
+    lake.save_views(_views_over(warehouse, set(RAW_TABLES) | set(REWRITTEN_TABLES)))
     return counts
+
+
+def _views_over(warehouse: Engine, tables: set[str]) -> dict[str, str]:
+    """The DuckDB file's views that read only exported tables (events_people), as their SQL."""
+    import sqlglot
+    from sqlglot import exp
+
+    found = warehouse.query(
+        "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").to_pylist()
+    views = {}
+    for row in found:
+        tree = sqlglot.parse_one(row["sql"], read="duckdb")
+        if {t.name for t in tree.expression.find_all(exp.Table)} <= tables:
+            views[row["view_name"]] = row["sql"]
+    return views
 
 
 def publish(warehouse: Engine, lake: Lake) -> list[str]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -122,6 +122,11 @@ def literal(value: Any) -> exp.Expression:
         return exp.Literal.number(value)
     if isinstance(value, str):
         return exp.Literal.string(value)
+    if isinstance(value, timedelta):  # DuckDB binds an INTERVAL: a day-time interval, exact to the microsecond
+        days, rest = divmod(value, timedelta(days=1))
+        seconds = Decimal(rest.seconds) + Decimal(rest.microseconds) / Decimal(1_000_000)
+        return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[
+            exp.Literal.number(days), exp.Literal.number(0), exp.Literal.number(0), exp.Literal.number(seconds)])
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
@@ -505,4 +510,11 @@ def _division(node: exp.Expression) -> exp.Expression:
     if isinstance(node.this, exp.Cast) and node.this.to.this == exp.DataType.Type.DOUBLE:
         return node
     node.set("this", exp.cast(node.this, exp.DataType.build("double")))
+    return node
+
+
+@rewrites(exp.CTE)
+def _cte(node: exp.Expression) -> exp.Expression:
+    """``AS MATERIALIZED`` is a DuckDB planning hint Spark's parser refuses; Spark decides reuse itself."""
+    node.set("materialized", None)
     return node

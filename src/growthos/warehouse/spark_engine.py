@@ -111,6 +111,10 @@ class SparkEngine:
         self._tables = self.lake.manifest()
         for name, rel in self._tables.items():
             self._view(name, str(self.lake.marts / rel))
+        for name, sql in self.lake.views().items():
+            reads = {t.name for t in parsed(sql).expression.find_all(exp.Table)}
+            if name not in self._tables and all(self.table_exists(t) for t in reads):
+                self.execute(sql)
 
     def _view(self, name: str, path: str, partitioned: bool = False) -> None:
         reader = self.spark.read
@@ -176,9 +180,10 @@ class SparkEngine:
 
         return self.spark.createDataFrame(data.to_pylist(), schema=from_arrow_schema(data.schema))
 
-    def reader(self) -> SparkEngine:
-        """Spark sessions run concurrent jobs from several threads: the engine itself."""
-        return self
+    def reader(self) -> Engine:
+        """Spark sessions run concurrent jobs from several threads: this engine, behind a handle whose
+        close() leaves it open."""
+        return _Reader(self)
 
     def register(self, name: str, data: pa.Table) -> None:
         self._frame(data).createOrReplaceTempView(name)
@@ -251,6 +256,22 @@ class SparkEngine:
             df.write.mode(mode).parquet(str(self.lake.marts / rel))
         except Exception as exc:
             raise WarehouseError(f"Spark: {_short(exc)}") from exc
+
+
+class _Reader:
+    """One thread's handle on a SparkEngine: everything but close() goes to the engine."""
+
+    def __init__(self, engine: SparkEngine) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def reader(self) -> Engine:
+        return self
+
+    def close(self) -> None:
+        """The engine stays open for its owner."""
 
 
 def _table_name(tree: exp.Expression) -> str:

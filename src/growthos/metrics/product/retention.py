@@ -99,7 +99,7 @@ WITH firsts AS (
 )
 SELECT cohort, 0 AS period, count(*) AS people FROM cohort GROUP BY cohort
 UNION ALL
-SELECT c.cohort, (r.bucket - c.cohort) // $unit_days AS period, count(*) AS people
+SELECT c.cohort, date_diff('day', c.cohort, r.bucket) // $unit_days AS period, count(*) AS people
 FROM cohort c JOIN returns r ON r.person_id = c.person_id
 WHERE r.bucket > c.cohort AND r.bucket <= c.cohort + $last_offset
 GROUP BY ALL
