@@ -17,7 +17,7 @@ from growthos.warehouse.engine import Engine
 from growthos.warehouse.raw import ingest
 
 # postgres_server, postgres_url, fresh_postgres_url, app_db_url, app_store; live_server, demo_settings_session
-pytest_plugins = ["support.fixtures", "support.server"]
+pytest_plugins = ["support.fixtures", "support.server", "support.spark"]
 
 
 

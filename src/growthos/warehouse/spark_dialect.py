@@ -29,6 +29,7 @@ Spark must run with ``spark.sql.session.timeZone=UTC`` (the engine sets it): Duc
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -96,13 +97,15 @@ UNSUPPORTED = {
                  "NULL` (NULL for a missing key and for a JSON null on both engines)",
 }
 """DuckDB functions outside the subset that transpiles faithfully, and what to write instead."""
+_PARSED_AS = {exp.JSONType: "json_type"}
+"""The functions of UNSUPPORTED that sqlglot parses into an expression class of their own."""
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
+    name = node.name.lower() if isinstance(node, exp.Anonymous) else _PARSED_AS.get(type(node), "")
+    if name in UNSUPPORTED:
+        raise InvalidInput(f"{name}() is not supported on the Spark engine: {UNSUPPORTED[name]}", field="sql")
     if isinstance(node, exp.Anonymous):
-        name = node.name.lower()
-        if name in UNSUPPORTED:
-            raise InvalidInput(f"{name}() is not supported on the Spark engine: {UNSUPPORTED[name]}", field="sql")
         fn = FUNCTIONS.get(name)
         return fn(node) if fn else node
     fn = REWRITES.get(type(node))
@@ -118,7 +121,10 @@ def literal(value: Any) -> exp.Expression:
         return exp.Null()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, float):  # DuckDB binds a DOUBLE; a bare 2.5 is a DECIMAL literal in Spark
+        text = repr(value) if math.isfinite(value) else str(value).replace("inf", "Infinity")
+        return exp.cast(exp.Literal.string(text), exp.DataType.build("double"))
+    if isinstance(value, int | Decimal):
         return exp.Literal.number(value)
     if isinstance(value, str):
         return exp.Literal.string(value)
