@@ -39,8 +39,15 @@ def main(
     State.data_dir = data_dir
 
 
-def _settings() -> Settings:
-    return load_settings(data_dir=State.data_dir)
+def _settings(engine: str | None = None) -> Settings:
+    """The workspace's settings; ``engine`` (a command's --engine) overrides GROWTHOS_ENGINE and the file."""
+    settings = load_settings(data_dir=State.data_dir)
+    return settings.model_copy(update={"engine": engine}) if engine else settings
+
+
+EngineOption = Annotated[str | None, typer.Option(
+    "--engine", help="Engine that builds / answers: duckdb or spark (default $GROWTHOS_ENGINE or duckdb; Spark's "
+                     "master is $GROWTHOS_SPARK_MASTER).")]
 
 
 @contextmanager
@@ -167,11 +174,11 @@ def _print_summary(data: dict[str, Any]) -> None:
 
 
 @app.command("build")
-def build_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def build_cmd(as_json: Annotated[bool, typer.Option("--json")] = False, engine: EngineOption = None) -> None:
     """Build the warehouse from the raw layer (all-or-nothing) and run the data-quality checks."""
     from growthos.workspace import Workspace
 
-    with _errors(), Workspace(_settings()) as ws:
+    with _errors(), Workspace(_settings(engine)) as ws:
         result = _build_with_progress(ws)
     if as_json:
         _print_json({"job_id": result.build.job_id, "rows": result.build.rows,
@@ -213,6 +220,7 @@ def kpis(
                                                 "guest).")] = None,
     metrics: Annotated[str | None, typer.Option(help="Comma-separated metric names (default: all).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    engine: EngineOption = None,
 ) -> None:
     """KPIs for a date range, compared with the previous period of equal length."""
     from growthos.core.errors import InvalidInput
@@ -225,12 +233,12 @@ def kpis(
         names = parse_metric_list(metrics)
         if by is not None and by not in BREAKDOWN_BY:
             raise InvalidInput(f"--by must be one of {', '.join(BREAKDOWN_BY)}; got {by!r}", field="by")
-        settings = _settings()
+        settings = _settings(engine)
         rng = resolve_range(start, end, preset, settings.today())
         with Workspace(settings) as ws:
-            _require_built(ws)
-            data = (breakdown(ws.engine, rng, by, ws.last_full_day, names) if by
-                    else summary(ws.engine, rng, ws.last_full_day, names))
+            _require_built(ws, ws.compute)
+            data = (breakdown(ws.compute, rng, by, ws.last_full_day, names) if by
+                    else summary(ws.compute, rng, ws.last_full_day, names))
     if as_json:
         _print_json(data)
     elif by:
@@ -239,11 +247,14 @@ def kpis(
         _print_summary(data)
 
 
-def _require_built(ws) -> None:
+def _require_built(ws, engine=None) -> None:
+    """NotFound unless ``engine`` (default: the warehouse file) has the marts."""
     from growthos.core.errors import NotFound
 
-    if not ws.engine.table_exists("fact_orders"):
-        raise NotFound("the warehouse has not been built yet: run `growthos demo` or `growthos build`")
+    engine = engine or ws.engine
+    if not engine.table_exists("fact_orders"):
+        raise NotFound(f"the warehouse has not been built yet on {engine.name}: run `growthos demo` or "
+                       f"`growthos build --engine {engine.name}`")
 
 
 def _print_breakdown(data: dict[str, Any], names: list[str]) -> None:

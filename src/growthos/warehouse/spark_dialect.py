@@ -335,29 +335,53 @@ REWRITES[exp.ArgMin] = _by("MIN_BY")
 REWRITES[exp.ArgMax] = _by("MAX_BY")
 
 
-@rewrites(exp.ArrayAgg)
-def _ordered_list(node: exp.Expression) -> exp.Expression:
-    """list(x ORDER BY k...) → the values of the sorted (k..., x) structs; list(DISTINCT x ORDER BY x) →
-    array_sort(collect_set(x))."""
+def _ordered_parts(node: exp.Expression) -> tuple[exp.Expression, Callable[[exp.Expression], exp.Expression]] | None:
+    """For list(x ORDER BY k...): the Spark aggregate to collect and how to turn its array into the list."""
     inner = node.this
     if not isinstance(inner, exp.Order):
-        return node
+        return None
     value = inner.this
     if isinstance(value, exp.Distinct):
         only = value.expressions[0]
         keys = [o.this for o in inner.expressions]
         if keys != [only] or inner.expressions[0].args.get("desc"):
             raise InvalidInput("list(DISTINCT x ORDER BY ...) is supported ordered by x ascending only", field="sql")
-        return exp.Anonymous(this="ARRAY_SORT", expressions=[exp.Anonymous(this="COLLECT_SET", expressions=[only])])
+        collect = exp.Anonymous(this="COLLECT_SET", expressions=[only.copy()])
+        return collect, lambda agg: exp.Anonymous(this="ARRAY_SORT", expressions=[agg])
     if any(o.args.get("desc") for o in inner.expressions):
         raise InvalidInput("list(x ORDER BY k DESC) is not supported on Spark; order ascending", field="sql")
     fields = [exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=o.this.copy())
               for i, o in enumerate(inner.expressions)]
     fields.append(exp.PropertyEQ(this=exp.to_identifier("v"), expression=value.copy()))
-    structs = exp.Anonymous(this="COLLECT_LIST", expressions=[exp.Struct(expressions=fields)])
+    collect = exp.Anonymous(this="COLLECT_LIST", expressions=[exp.Struct(expressions=fields)])
     lam = exp.Lambda(this=exp.Dot(this=exp.to_identifier("e"), expression=exp.to_identifier("v")),
                      expressions=[exp.to_identifier("e")])
-    return exp.Anonymous(this="TRANSFORM", expressions=[exp.Anonymous(this="ARRAY_SORT", expressions=[structs]), lam])
+    return collect, lambda agg: exp.Anonymous(
+        this="TRANSFORM", expressions=[exp.Anonymous(this="ARRAY_SORT", expressions=[agg]), lam])
+
+
+def _list_or_null(collected: exp.Expression, finish: Callable[[exp.Expression], exp.Expression]) -> exp.Expression:
+    """DuckDB's list() of no rows is NULL, Spark's collect_list an empty array."""
+    empty = exp.EQ(this=exp.Anonymous(this="SIZE", expressions=[collected.copy()]), expression=exp.Literal.number(0))
+    return exp.If(this=empty, true=exp.Null(), false=finish(collected))
+
+
+@rewrites(exp.ArrayAgg)
+def _ordered_list(node: exp.Expression) -> exp.Expression:
+    """list(x ORDER BY k...) → the values of the sorted (k..., x) structs; list(DISTINCT x ORDER BY x) →
+    array_sort(collect_set(x)). Spark's collect_list keeps no order."""
+    parts = _ordered_parts(node)
+    return node if parts is None else _list_or_null(*parts)
+
+
+@rewrites(exp.Filter)
+def _filtered_list(node: exp.Expression) -> exp.Expression:
+    """``list(x ORDER BY k) FILTER (WHERE c)``: the filter goes on the collecting aggregate."""
+    parts = _ordered_parts(node.this) if isinstance(node.this, exp.ArrayAgg) else None
+    if parts is None:
+        return node
+    collect, finish = parts
+    return _list_or_null(exp.Filter(this=collect, expression=node.expression.copy()), finish)
 
 
 # --- JSON ------------------------------------------------------------------------------------------------

@@ -167,3 +167,12 @@ def test_nan_free_percentile_of_no_rows(duck, spark_engine):
     sql = "SELECT quantile_cont(x, 0.5) AS q FROM (VALUES (1.0)) t(x) WHERE false"
     got = _rows(spark_engine.query(sql))
     assert got == _rows(duck.query(sql)) and (got[0]["q"] is None or not math.isnan(got[0]["q"]))
+
+
+def test_filtered_ordered_lists_and_lists_of_no_rows(duck, spark_engine):
+    sql = ("SELECT g, list(x ORDER BY y) FILTER (WHERE y > 1) AS xs, list(DISTINCT x ORDER BY x) FILTER "
+           "(WHERE y > 1) AS ds FROM (VALUES (1, 'c', 1), (1, 'a', 3), (1, 'b', 2), (2, 'z', 0)) t(g, x, y) "
+           "GROUP BY g ORDER BY g")
+    expected = _rows(duck.query(sql))
+    assert expected == [{"g": 1, "xs": ["b", "a"], "ds": ["a", "b"]}, {"g": 2, "xs": None, "ds": None}]
+    assert _rows(spark_engine.query(sql)) == expected
