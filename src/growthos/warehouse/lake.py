@@ -213,6 +213,18 @@ def _views_over(warehouse: Engine, tables: set[str]) -> dict[str, str]:
     return views
 
 
+def _instants(warehouse: Engine, glob: str) -> str:
+    """SELECT over the Parquet files with Spark's timestamps (instants, stored without DuckDB's UTC flag)
+    read back as TIMESTAMPTZ, as the DuckDB build types them."""
+    source = f"read_parquet('{glob}')"
+    columns = warehouse.query(f"DESCRIBE SELECT * FROM {source}").to_pylist()
+    naive = [c["column_name"] for c in columns if c["column_type"] == "TIMESTAMP"]
+    if not naive:
+        return f"SELECT * FROM {source}"
+    casts = ", ".join(f'CAST("{c}" AS TIMESTAMPTZ) AS "{c}"' for c in naive)
+    return f"SELECT * REPLACE ({casts}) FROM {source}"
+
+
 def publish(warehouse: Engine, lake: Lake) -> list[str]:
     """Point the DuckDB file's serving views at the lake's committed marts (one transaction: readers see
     the previous marts or the new ones); a table of the same name (a DuckDB build's) is replaced."""
@@ -225,5 +237,5 @@ def publish(warehouse: Engine, lake: Lake) -> list[str]:
                 [name]).column("t").to_pylist()
             if kind and kind[0] != "VIEW":
                 warehouse.execute(f'DROP TABLE "{name}"')
-            warehouse.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{glob}')")
+            warehouse.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS {_instants(warehouse, glob)}")
     return sorted(tables)

@@ -105,11 +105,11 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
     name = node.name.lower() if isinstance(node, exp.Anonymous) else _PARSED_AS.get(type(node), "")
     if name in UNSUPPORTED:
         raise InvalidInput(f"{name}() is not supported on the Spark engine: {UNSUPPORTED[name]}", field="sql")
-    if isinstance(node, exp.Anonymous):
-        fn = FUNCTIONS.get(name)
-        return fn(node) if fn else node
-    fn = REWRITES.get(type(node))
-    return fn(node) if fn else node
+    fn = FUNCTIONS.get(name) if isinstance(node, exp.Anonymous) else REWRITES.get(type(node))
+    new = fn(node) if fn else node
+    if new is not node:  # sqlglot does not descend into a replaced node: rewrite the operands it kept
+        new = new.transform(_rewrite, copy=False)
+    return new
 
 
 # --- parameters -------------------------------------------------------------------------------------------

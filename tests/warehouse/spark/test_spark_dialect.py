@@ -176,3 +176,12 @@ def test_filtered_ordered_lists_and_lists_of_no_rows(duck, spark_engine):
     expected = _rows(duck.query(sql))
     assert expected == [{"g": 1, "xs": ["b", "a"], "ds": ["a", "b"]}, {"g": 2, "xs": None, "ds": None}]
     assert _rows(spark_engine.query(sql)) == expected
+
+
+def test_operands_of_rewritten_expressions_are_rewritten_too(duck, spark_engine):
+    """A trap inside another (epoch inside quantile_cont, dayofweek inside arg_min): both are fixed."""
+    sql = ("SELECT quantile_cont(epoch(b) - epoch(a), 0.5) AS gap, arg_min(dayofweek(a), b) AS dow FROM (VALUES "
+           "(TIMESTAMPTZ '2024-01-07 10:00:00+00', TIMESTAMPTZ '2024-01-07 10:00:39.259+00')) t(a, b)")
+    expected = _rows(duck.query(sql))
+    assert _rows(spark_engine.query(sql)) == expected
+    assert abs(expected[0]["gap"] - 39.259) < 1e-6 and expected[0]["dow"] == 0
