@@ -548,3 +548,21 @@ def _cte(node: exp.Expression) -> exp.Expression:
     """``AS MATERIALIZED`` is a DuckDB planning hint Spark's parser refuses; Spark decides reuse itself."""
     node.set("materialized", None)
     return node
+
+
+@rewrites(exp.Select)
+def _parallel_unnest(node: exp.Expression) -> exp.Expression:
+    """``SELECT unnest(a) AS x, unnest(b) AS y`` walks the lists side by side in DuckDB (the shorter padded
+    with NULL); Spark allows one generator per SELECT and would otherwise pair every x with every y →
+    ``inline(arrays_zip(a, b)) AS (x, y)``."""
+    generators = [p for p in node.expressions if isinstance(p, exp.Alias) and isinstance(p.this, exp.Explode)]
+    if len(generators) < 2:
+        return node
+    if len(generators) != len(node.expressions):
+        raise InvalidInput("several unnest() beside other columns in one SELECT is not supported on Spark; "
+                           "unnest in a subquery", field="sql")
+    zipped = exp.Anonymous(this="ARRAYS_ZIP", expressions=[g.this.this.copy() for g in generators])
+    inline = exp.Aliases(this=exp.Anonymous(this="INLINE", expressions=[zipped]),
+                         expressions=[exp.to_identifier(g.alias) for g in generators])
+    node.set("expressions", [inline])
+    return node

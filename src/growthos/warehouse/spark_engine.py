@@ -51,7 +51,8 @@ def spark_session(master: str, conf: Mapping[str, str] | None = None) -> SparkSe
         for key, value in {**SESSION_CONF, **(conf or {})}.items():
             builder = builder.config(key, value)
         session = builder.getOrCreate()
-        session.sparkContext.setLogLevel("ERROR") if hasattr(session, "sparkContext") else None
+        if not master.startswith("sc://"):  # Spark Connect sessions have no local SparkContext
+            session.sparkContext.setLogLevel("ERROR")
         return session
 
 

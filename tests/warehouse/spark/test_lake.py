@@ -3,7 +3,6 @@ failed Spark transaction that leaves the committed marts as they were."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from growthos.core.errors import ConfigError, WarehouseError

@@ -185,3 +185,12 @@ def test_operands_of_rewritten_expressions_are_rewritten_too(duck, spark_engine)
     expected = _rows(duck.query(sql))
     assert _rows(spark_engine.query(sql)) == expected
     assert abs(expected[0]["gap"] - 39.259) < 1e-6 and expected[0]["dow"] == 0
+
+
+def test_unnests_side_by_side_are_zipped_not_crossed(duck, spark_engine):
+    sql = ("SELECT unnest($names) AS feature, unnest($events) AS event")
+    params = {"names": ["planning", "recipes", "recipes"], "events": ["Meal Plan Created", "Recipe Generated"]}
+    expected = _rows(duck.query(sql, params))
+    assert expected == [{"feature": "planning", "event": "Meal Plan Created"},
+                        {"feature": "recipes", "event": "Recipe Generated"}, {"feature": "recipes", "event": None}]
+    assert _rows(spark_engine.query(sql, params)) == expected

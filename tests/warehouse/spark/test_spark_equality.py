@@ -21,8 +21,18 @@ from support.spark import TEST_SPARK_CONF, TEST_SPARK_MASTER
 from growthos.config import Settings
 from growthos.core.periods import DateRange
 from growthos.metrics.evaluate import breakdown, summary, timeseries
-from growthos.metrics.product import (Exclusion, FunnelStep, active_users, event_counts, feature_usage, funnel,
-                                      retention, stickiness, trends, user_profile)
+from growthos.metrics.product import (
+    Exclusion,
+    FunnelStep,
+    active_users,
+    event_counts,
+    feature_usage,
+    funnel,
+    retention,
+    stickiness,
+    trends,
+    user_profile,
+)
 from growthos.pipeline import build_and_check, demo_settings, load_records
 from growthos.sources.collector.schema import ensure_events_tables
 from growthos.sources.demo import generate
