@@ -19,6 +19,7 @@ from growthos.jobs.scheduler import Scheduler, server_schedules
 from growthos.jobs.sync_job import QueuedSync, SyncQueue
 from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
+from growthos.server.ingest_gate import IngestGate
 from growthos.server.result_cache import ResultCache
 from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.sources.telemetry import TelemetryWriter
@@ -50,9 +51,14 @@ class ServerState:
         settings = workspace.settings
         self.collector = EventWriter(workspace.engine, CollectorOptions(
             max_queue_events=settings.collector_max_queue_events,
+            max_queue_bytes=settings.collector_max_queue_bytes,
             submit_timeout_s=settings.collector_submit_timeout_s,
+            retry_after_s=settings.collector_retry_after_s,
+            max_retry_after_s=max(30.0, settings.collector_retry_after_s),
         ), journal_dir=settings.data_dir / "collector-journal")
         """The one writer of collected events; started with the server (``start``)."""
+        self.ingest = IngestGate(settings.collector_max_inflight_requests, settings.collector_retry_after_s)
+        """Admission of the collector's routes (requests in flight, see server.ingest_gate)."""
         self.telemetry = TelemetryWriter(workspace.engine, TelemetryOptions(
             submit_timeout_s=settings.collector_submit_timeout_s))
         """The one writer of web vitals, AI calls, database queries and resource samples."""

@@ -33,6 +33,7 @@ wake-up costs a GIL hand-off, which the event loop pays.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -139,6 +140,7 @@ class Loader:
         self._stopping = False
         self._next_seq = 1
         self._identities = IdentityCache()
+        self._rates: tuple[float, float] | None = None  # events/s and bytes/s of recent loads (moving average)
         self.counts = dict.fromkeys(_COUNTS, 0)
         """What the loads did so far (see ``WriterStats``)."""
 
@@ -188,6 +190,21 @@ class Loader:
         elif self.queued_events - events < self.options.load_min_events <= self.queued_events:
             self._work.notify()  # a load's worth
         self.durable = end
+
+    @property
+    def queued_bytes(self) -> int:
+        """Journal bytes written durably, not yet loaded (lock held)."""
+        return self.durable - self.loaded
+
+    def seconds_to_load(self, events: int, size: int) -> float:
+        """How long the loader needs, at its recent rate, to load ``events`` and ``size`` journal bytes more
+        (lock held): the Retry-After of a full backlog, between ``retry_after_s`` and ``max_retry_after_s``."""
+        options = self.options
+        seconds = options.retry_after_s
+        if self._rates is not None:
+            events_per_s, bytes_per_s = self._rates
+            seconds = max(seconds, events / events_per_s, size / bytes_per_s)
+        return float(min(math.ceil(seconds), options.max_retry_after_s))
 
     def wait_result(self, end: int, waiter: Waiter, timeout: float) -> WriteResult | None:
         """Wait (lock held) until the batch ending at ``end`` is loaded: its result, None after ``timeout``."""
@@ -315,8 +332,10 @@ class Loader:
         return self.durable
 
     def _load_next(self) -> None:
+        started = time.perf_counter()
         with self._lock:
             until = self._load_end()
+            start = self.loaded
         payloads, ends = self._journal.read(self.loaded, self.options.max_load_bytes, until)
         assert self._engine is not None
         table, sizes = decode(self._engine, payloads)
@@ -324,7 +343,11 @@ class Loader:
             wanted = any(end in self._waiting for end in ends)
         results, identity, slow = self._load(table, sizes, ends[-1], per_frame=wanted)
         rows = table.num_rows
+        seconds = max(time.perf_counter() - started, 1e-3)
+        rates = (max(rows, 1) / seconds, (ends[-1] - start) / seconds)
         with self._lock:
+            self._rates = rates if self._rates is None else tuple(  # type: ignore[assignment]
+                0.7 * old + 0.3 * new for old, new in zip(self._rates, rates, strict=True))
             self.loaded = ends[-1]
             self._unloaded_since = time.monotonic()  # what arrived meanwhile lingers from now
             while self._backlog and self._backlog[0][0] <= self.loaded:
