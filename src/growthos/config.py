@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     collector_retry_after_s: float = Field(default=1.0, gt=0, le=300)
     """Shortest Retry-After of the collector's 429/503 answers, in seconds (a full backlog may ask longer)."""
 
+    # -- health checks (hardening) --
+    health_check_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds between /api/health's background checks of the warehouse and app database (answers never wait)."""
+
     @field_validator("currency")
     @classmethod
     def _upper_currency(cls, v: str) -> str:

@@ -19,6 +19,7 @@ from growthos.jobs.scheduler import Scheduler, server_schedules
 from growthos.jobs.sync_job import QueuedSync, SyncQueue
 from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
+from growthos.server.health import HealthMonitor
 from growthos.server.ingest_gate import IngestGate
 from growthos.server.result_cache import ResultCache
 from growthos.sources.collector import CollectorOptions, EventWriter
@@ -59,6 +60,8 @@ class ServerState:
         """The one writer of collected events; started with the server (``start``)."""
         self.ingest = IngestGate(settings.collector_max_inflight_requests, settings.collector_retry_after_s)
         """Admission of the collector's routes (requests in flight, see server.ingest_gate)."""
+        self.health = HealthMonitor(self, settings.health_check_interval_s)
+        """What /api/health answers, from memory (see server.health)."""
         self.telemetry = TelemetryWriter(workspace.engine, TelemetryOptions(
             submit_timeout_s=settings.collector_submit_timeout_s))
         """The one writer of web vitals, AI calls, database queries and resource samples."""
@@ -75,6 +78,7 @@ class ServerState:
         self.collector.start()
         self.telemetry.ensure_tables()
         self.telemetry.start()
+        self.health.refresh()
         if self.settings.scheduler_enabled:
             self.scheduler = Scheduler(server_schedules(self.settings, sync=self.syncs.submit_scheduled,
                                                         build=self.start_build))
@@ -111,10 +115,12 @@ class ServerState:
                 try:
                     result = build_and_check(self.workspace)
                 except GrowthOSError as exc:
+                    self.health.refresh()
                     self.events.publish("build_failed", {"error": exc.message})
                     self._alerts.submit(self.evaluate_alerts)  # a failed build is an alert of its own
                     raise
                 self.results.invalidate()
+                self.health.refresh()
                 summary = {"job_id": result.build.job_id, "duration_s": round(result.build.duration_s, 3),
                            "failed_checks": [c.name for c in result.checks if c.status == "fail"]}
                 self.events.publish("build_finished", summary)

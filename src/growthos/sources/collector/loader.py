@@ -141,6 +141,10 @@ class Loader:
         self._next_seq = 1
         self._identities = IdentityCache()
         self._rates: tuple[float, float] | None = None  # events/s and bytes/s of recent loads (moving average)
+        self.last_success: float | None = None
+        """``time.time()`` of the last committed load."""
+        self.last_error: str | None = None
+        """Why the last load failed, while it is being retried (None once a load commits again)."""
         self.counts = dict.fromkeys(_COUNTS, 0)
         """What the loads did so far (see ``WriterStats``)."""
 
@@ -190,6 +194,10 @@ class Loader:
         elif self.queued_events - events < self.options.load_min_events <= self.queued_events:
             self._work.notify()  # a load's worth
         self.durable = end
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def queued_bytes(self) -> int:
@@ -274,10 +282,11 @@ class Loader:
             try:
                 self._load_next()
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 log.exception("collector load failed; retrying (the events are safe in the journal)")
                 with self._lock:
                     self.counts["failed_transactions"] += 1
+                    self.last_error = getattr(exc, "message", None) or str(exc) or type(exc).__name__
                     if self._stopping and failures >= len(_RETRY_DELAYS):  # the next start loads them
                         self._fail_tasks()
                         return
@@ -349,6 +358,7 @@ class Loader:
             self._rates = rates if self._rates is None else tuple(  # type: ignore[assignment]
                 0.7 * old + 0.3 * new for old, new in zip(self._rates, rates, strict=True))
             self.loaded = ends[-1]
+            self.last_success, self.last_error = time.time(), None
             self._unloaded_since = time.monotonic()  # what arrived meanwhile lingers from now
             while self._backlog and self._backlog[0][0] <= self.loaded:
                 self.queued_events -= self._backlog.popleft()[1]

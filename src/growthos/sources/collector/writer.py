@@ -52,7 +52,7 @@ from growthos.sources.collector.payload import check_rows, encode
 from growthos.sources.collector.schema import compact_events
 from growthos.warehouse.engine import Engine
 
-__all__ = ["EncodedBatch", "EventWriter", "WriteResult", "WriterStats"]
+__all__ = ["EncodedBatch", "EventWriter", "WriteResult", "WriterHealth", "WriterStats"]
 
 log = logging.getLogger("growthos.collector")
 
@@ -89,6 +89,18 @@ class WriterStats:
     """People merged by identify/alias."""
     identity_refused: int
     """Merges refused (two known users)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    running: bool
+    """Accepting events, and the loader thread is alive."""
+    last_load: float | None
+    """``time.time()`` of the last committed load into the warehouse (None: none since start)."""
+    load_error: str | None
+    """Why the last load failed, while loads are retried (None when the last one committed)."""
+    queued_events: int
+    queued_bytes: int
 
 
 class EncodedBatch:
@@ -250,6 +262,15 @@ class EventWriter:
             return WriterStats(queued_events=self._unwritten_events + loader.queued_events,
                                queued_bytes=self._unwritten_bytes + loader.queued_bytes,
                                journal_seconds=self._journal_seconds, **self._counts, **loader.counts)
+
+    def health(self) -> WriterHealth:
+        """What the writer knows of itself, from memory (no query): for /api/health."""
+        with self._lock:
+            loader = self._loader
+            return WriterHealth(running=self._accepting and loader.running, last_load=loader.last_success,
+                                load_error=loader.last_error,
+                                queued_events=self._unwritten_events + loader.queued_events,
+                                queued_bytes=self._unwritten_bytes + loader.queued_bytes)
 
     def _enqueue(self, submission: EncodedBatch) -> None:
         """Queue ``submission`` for the next journal write (lock held), or refuse it."""
