@@ -37,6 +37,7 @@ log = logging.getLogger("growthos.server")
 class ServerState:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self._closed = False
         self.events = EventHub()
         self.results = ResultCache()
         """Forecasts and anomalies of the current marts (emptied when a build finishes)."""
@@ -71,6 +72,23 @@ class ServerState:
         """Hourly syncs and the daily build, when ``scheduler_enabled`` (started with the server)."""
         self.loop_scheduler: Scheduler | None = None
         """Growth-loop system actions (growthos.jobs.loop_actions), beside ``scheduler`` when it is enabled."""
+
+    @classmethod
+    def open(cls, settings) -> ServerState:
+        """The state of a server on the workspace of ``settings``, started: raises the GrowthOSError that stops
+        it (a damaged or busy warehouse, an unreachable app database...) with nothing left open."""
+        workspace = Workspace(settings)
+        try:
+            state = cls(workspace)
+        except BaseException:
+            workspace.close()
+            raise
+        try:
+            state.start()
+        except BaseException:
+            state.close()
+            raise
+        return state
 
     def start(self) -> None:
         """Open and migrate the app database and start the event writer, before the first request."""
@@ -176,6 +194,10 @@ class ServerState:
         return self.syncs.submit(connection, full=full, build_after=build_after)
 
     def close(self) -> None:
+        """Stop the threads and release the warehouse (again: nothing happens)."""
+        if self._closed:
+            return
+        self._closed = True
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.loop_scheduler is not None:
