@@ -28,7 +28,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,8 +38,9 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api import ROUTES, TARGET_MS, _free_port  # noqa: E402
+from api import ROUTES, TARGET_MS  # noqa: E402
 from collector import BATCH, message  # noqa: E402
+from live import free_port, running_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -159,24 +159,9 @@ def main() -> None:
                    stdout=subprocess.DEVNULL)
     ingest_key = _cli(data_dir, "keys", "create", "--scope", "ingest", "--name", "load").splitlines()[-1]
     read_key = _cli(data_dir, "keys", "create", "--scope", "read", "--name", "load").splitlines()[-1]
-    port = _free_port()
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(SERVER_CMD + ["--data-dir", str(data_dir), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=log)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            log.seek(0)
-            raise SystemExit(f"server did not start: {log.read().decode(errors='replace')[-3000:]}")
-        time.sleep(0.1)
-
-    try:
+    with running_server(SERVER_CMD + ["--data-dir", str(data_dir), "serve", "--port", str(port)], port) as server:
         # 1. the maximum
         max_s = 15.0
         end = time.monotonic() + max_s
@@ -224,10 +209,6 @@ def main() -> None:
                          for c in range(12)], over_s)
         over_codes = _merge(overload, "ingest")
         missing_retry_after = sum(r["retry_after_missing"] for r in overload + sustained if r["kind"] == "ingest")
-    finally:
-        server.terminate()
-        server.wait(timeout=120)
-        log.close()
 
     import duckdb
 
