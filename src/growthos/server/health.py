@@ -8,7 +8,8 @@ up, as every reader does) took over a second at p95 (bench/load.py). Instead:
 - the checks that need a query (the warehouse answers and is built; the app database answers; the last build)
   run at start, after every build, and in the background when a report finds them older than
   ``health_check_interval_s``: the request never waits for them, and each check says how old it is
-  (``checked_s_ago``). A check that has not finished for ``max(30 s, 6 intervals)`` is reported as an error:
+  (``checked_s_ago``; after a long silence the first report shows the old result while a new check runs). A
+  check that has not finished for ``max(30 s, 6 intervals)`` is reported as an error:
   a warehouse that stopped answering makes health fail, it does not make it hang;
 - the collector's writer keeps its own state in memory (running, backlog, the last load and why the last load
   failed, while loads are retried): a failing load marks the warehouse and the collector as errors at once.
@@ -29,6 +30,12 @@ log = logging.getLogger("growthos.server")
 _BUILD_FIELDS = ("id", "status", "started_at", "ended_at", "duration_s", "error")
 
 
+def _message(exc: Exception) -> str:
+    if isinstance(exc, GrowthOSError):
+        return exc.message
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class HealthMonitor:
     """The checks behind /api/health for one server (``state``: its ServerState)."""
 
@@ -36,10 +43,10 @@ class HealthMonitor:
         self._state = state
         self.interval_s = interval_s
         self.stale_after_s = max(30.0, 6 * interval_s)
-        """A probe older than this is reported as an error (the check did not finish)."""
+        """A background check running for longer than this is reported as an error (it does not finish)."""
         self._lock = threading.Lock()
         self._probe: dict[str, Any] | None = None  # the last checks that needed a query, with "at" (monotonic)
-        self._probing = False
+        self._probing_since: float | None = None  # when the background check running now started
 
     def refresh(self) -> None:
         """Run the checks that need a query now (server start, after a build; else in the background)."""
@@ -52,8 +59,8 @@ class HealthMonitor:
             finally:
                 engine.close()
             checks["warehouse"] = {"status": "ok", "built": built}
-        except GrowthOSError as exc:
-            checks["warehouse"] = {"status": "error", "error": exc.message}
+        except Exception as exc:  # any failure is this check's answer (a stale check would hide it)
+            checks["warehouse"] = {"status": "error", "error": _message(exc)}
         last_build = None
         try:
             store = state.workspace.store
@@ -62,8 +69,8 @@ class HealthMonitor:
             job = store.last_job("build")
             if job is not None:
                 last_build = {k: job.to_dict()[k] for k in _BUILD_FIELDS}
-        except GrowthOSError as exc:
-            checks["app_database"] = {"status": "error", "error": exc.message}
+        except Exception as exc:
+            checks["app_database"] = {"status": "error", "error": _message(exc)}
         with self._lock:
             self._probe = {"checks": checks, "last_build": last_build, "at": time.monotonic()}
 
@@ -74,16 +81,17 @@ class HealthMonitor:
             log.exception("health check failed")
         finally:
             with self._lock:
-                self._probing = False
+                self._probing_since = None
 
     def report(self) -> dict[str, Any]:
         """The health report from what is known now; starts a background refresh when the checks are due."""
         now = time.monotonic()
         with self._lock:
             probe = self._probe
-            due = not self._probing and (probe is None or now - probe["at"] >= self.interval_s)
+            probing_since = self._probing_since
+            due = probing_since is None and (probe is None or now - probe["at"] >= self.interval_s)
             if due:
-                self._probing = True
+                self._probing_since = now
         if due:
             threading.Thread(target=self._refresh_in_background, name="growthos-health", daemon=True).start()
         checks: dict[str, Any] = {}
@@ -94,9 +102,9 @@ class HealthMonitor:
             age = now - probe["at"]
             for name, check in probe["checks"].items():
                 check = {**check, "checked_s_ago": round(age, 1)}
-                if age > self.stale_after_s:
+                if probing_since is not None and now - probing_since > self.stale_after_s:
                     check = {"status": "error", "checked_s_ago": round(age, 1),
-                             "error": f"the check has not finished for {age:.0f} s: not answering"}
+                             "error": f"the check has not finished for {now - probing_since:.0f} s: not answering"}
                 checks[name] = check
         checks["collector"] = self._collector(checks)
         ok = all(c["status"] == "ok" for c in checks.values())

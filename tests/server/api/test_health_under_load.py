@@ -93,3 +93,17 @@ def test_a_failing_load_makes_health_503_naming_it_until_loads_commit_again(tmp_
         assert response.status_code == 200 and response.json()["status"] == "ok", response.text
         rows = server.warehouse_rows("SELECT count(*) AS n FROM events WHERE message_id LIKE ?", [f"m-{tag}-%"])
         assert rows == [{"n": 5}]  # nothing acknowledged was lost while loads failed
+
+
+def test_after_a_long_silence_health_shows_the_last_check_with_its_age_and_refreshes_it(tmp_path):
+    with empty_server(tmp_path) as server:
+        monitor = server.app.state.growthos.health
+        with monitor._lock:  # as if nobody had asked for two minutes
+            monitor._probe["at"] -= 120
+        response, seconds = _timed_health(server)
+        assert response.status_code == 200, response.text  # old, not stuck: no check was running meanwhile
+        assert response.json()["checks"]["warehouse"]["checked_s_ago"] >= 120
+        deadline = time.monotonic() + 10
+        while _timed_health(server)[0].json()["checks"]["warehouse"]["checked_s_ago"] >= 120:
+            assert time.monotonic() < deadline, "the background check did not refresh the report"
+            time.sleep(0.05)
