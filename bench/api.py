@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live import free_port, running_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -45,12 +46,6 @@ ROUTES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cli(data_dir: Path, *args: str) -> str:
     proc = subprocess.run([str(BIN / "growthos"), "--data-dir", str(data_dir), *args], capture_output=True,
                           text=True, check=True)
@@ -59,25 +54,10 @@ def _cli(data_dir: Path, *args: str) -> str:
 
 def measure(data_dir: Path, requests: int) -> dict[str, list[float]]:
     key = _cli(data_dir, "keys", "create", "--scope", "read", "--name", "bench").splitlines()[-1]
-    port = _free_port()
-    # The server logs every request: to a file, as a pipe nobody reads would fill up and block it.
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen([str(BIN / "growthos"), "--data-dir", str(data_dir), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=log)
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
+    with running_server([str(BIN / "growthos"), "--data-dir", str(data_dir), "serve", "--port", str(port)], port):
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    log.seek(0)
-                    raise SystemExit(f"server did not start: {log.read().decode(errors='replace')[-3000:]}")
-                time.sleep(0.1)
             timings: dict[str, list[float]] = {}
             for route in ROUTES:
                 for _ in range(3):  # warm-up
@@ -89,10 +69,6 @@ def measure(data_dir: Path, requests: int) -> dict[str, list[float]]:
                     samples.append((time.perf_counter() - t0) * 1000)
                 timings[route] = samples
             return timings
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def p95(samples: list[float]) -> float:

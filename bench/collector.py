@@ -23,7 +23,6 @@ import json
 import multiprocessing as mp
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live import free_port, running_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -141,12 +143,6 @@ def run_phase(base: str, path: str, key: str, tag: str, clients: int, batches: i
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def in_process_costs(tag: str) -> dict[str, float]:
     """Parse µs/event (one thread, each batch dropped after parsing) and the writer alone (4 threads
     appending pre-parsed batches: acknowledged events/s, and events/s until all are in the warehouse)."""
@@ -198,24 +194,12 @@ def main() -> None:
     keys = subprocess.run([str(BIN / "growthos"), "--data-dir", str(data_dir), "keys", "create", "--scope", "ingest",
                            "--name", "bench"], capture_output=True, text=True, check=True)
     key = keys.stdout.strip().splitlines()[-1]
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "server.log"
-    with open(log_path, "wb") as log:  # a file, not a pipe: an unread pipe would block the server
-        server = subprocess.Popen([sys.executable, str(ROOT / "collector_app.py"), str(data_dir), str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT.parent)
     phases: list[dict[str, Any]] = []
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"server did not start: {log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+    # SIGINT: uvicorn shuts down; the writer loads what is journaled
+    with running_server([sys.executable, str(ROOT / "collector_app.py"), str(data_dir), str(port)], port,
+                        log_path=data_dir / "server.log", cwd=ROOT.parent, stop_signal=signal.SIGINT):
         for r in range(args.rounds):
             for path in ("/bench/discard/v1/batch", "/v1/batch"):
                 phase = run_phase(base, path, key, f"{stamp}r{r}", args.clients, args.batches)
@@ -227,13 +211,6 @@ def main() -> None:
                       + (f"  all in the warehouse after {phase['loaded_s']:.1f} s" if phase["loaded_s"] else ""),
                       flush=True)
         stats = httpx.get(f"{base}/bench/collector/stats", timeout=30).json()
-    finally:
-        server.send_signal(signal.SIGINT)  # uvicorn shuts down; the writer commits what is queued
-        try:
-            server.wait(60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
     import duckdb
 

@@ -386,15 +386,23 @@ def _serve(settings: Settings, host: str, port: int, login_token: str | None) ->
     import uvicorn
 
     from growthos.server.app import create_app
+    from growthos.server.state import ServerState
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if login_token:
-        console.print(f"Dashboard: http://{host}:{port}/login?token={login_token}", highlight=False, soft_wrap=True)
-    else:
-        console.print(f"Serving on http://{host}:{port} (log in with a key: growthos keys create --scope read)",
-                      highlight=False, soft_wrap=True)
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="warning")
+    # Opened before uvicorn starts, inside the caller's _errors(): a damaged or busy warehouse, a broken journal or
+    # an unreachable app database is one line naming the file and the way out (exit 2), not a startup traceback.
+    state = ServerState.open(settings)
+    try:
+        if login_token:
+            console.print(f"Dashboard: http://{host}:{port}/login?token={login_token}", highlight=False,
+                          soft_wrap=True)
+        else:
+            console.print(f"Serving on http://{host}:{port} (log in with a key: growthos keys create --scope read)",
+                          highlight=False, soft_wrap=True)
+        uvicorn.run(create_app(settings, state=state), host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        state.close()  # closed at shutdown already, unless uvicorn never started (a port in use)
 
 
 @app.command()

@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     product_features: dict[str, list[str]] = Field(default_factory=dict)
     """Named product features (feature -> the track events that mean it was used); empty: each event is one."""
     collector_max_queue_events: int = Field(default=500_000, ge=2_500)
-    """Collected events acknowledged but not yet in the warehouse before new requests get 503 (journal backlog)."""
+    """Collected events acknowledged but not yet in the warehouse before new requests get 429 (journal backlog)."""
     collector_submit_timeout_s: float = Field(default=10.0, gt=0)
     """How long a collector request waits for its events to be stored before answering 503 (retries dedupe)."""
     scheduler_enabled: bool = True
@@ -150,6 +150,18 @@ class Settings(BaseSettings):
     """Time of day (HH:MM, 24-hour, in the reporting time zone) of the scheduled daily build."""
     budgets: dict[str, Decimal] = Field(default_factory=dict)
     """Monthly budget per channel (channel -> reporting currency per calendar month, prorated by day)."""
+
+    # -- collector back-pressure (hardening) --
+    collector_max_queue_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    """Journal bytes acknowledged but not yet in the warehouse before new collector requests get 429."""
+    collector_max_inflight_requests: int = Field(default=64, ge=1)
+    """Collector requests being read, parsed or journaled at once; more get 429 with Retry-After at once."""
+    collector_retry_after_s: float = Field(default=1.0, gt=0, le=300)
+    """Shortest Retry-After of the collector's 429/503 answers, in seconds (a full backlog may ask longer)."""
+
+    # -- health checks (hardening) --
+    health_check_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    """Seconds between /api/health's background checks of the warehouse and app database (answers never wait)."""
 
     @field_validator("currency")
     @classmethod

@@ -5,7 +5,8 @@ journal's segments are read as bytes). What is checked:
 
 - ``warehouse.duckdb`` opens, and every table reads whole (each row hashed, so every block's checksum is
   verified); a running server holds it, and then it is not checked (a warning, not an error);
-- ``app.db`` (SQLite): ``PRAGMA integrity_check``;
+- ``app.db`` (SQLite): ``PRAGMA integrity_check``; a PostgreSQL app database (``app_db_url``): it answers (in a
+  read-only session, within ``PG_CONNECT_TIMEOUT_S``) and its migrations are those of this GrowthOS;
 - the encryption key (file: present when connection secrets exist, mode 0600, 32 bytes as base64; from the
   environment: valid), keys left by an interrupted rotation, and that every stored secret's key is available;
 - ``growthos.toml`` parses and its settings are valid;
@@ -205,7 +206,95 @@ def _app_db_path(settings: Settings) -> Path | None:
     return sqlite_path(url) if url.get_backend_name() == "sqlite" else None
 
 
+PG_CONNECT_TIMEOUT_S = 5
+"""How long the doctor waits for a PostgreSQL app database to answer."""
+
+
+@dataclass
+class _Postgres:
+    where: str
+    """The URL with its password masked."""
+    error: str | None = None
+    """Why it could not be read (None when it was)."""
+    revisions: tuple[str, ...] = ()
+    secrets: list[tuple[str, Any]] | None = None
+    """(connection name, secrets) rows; None when the table is not there."""
+
+
+def _postgres_url(settings: Settings):
+    from growthos.store.engine import parse_url
+
+    try:
+        url = parse_url(settings.resolved_app_db_url)
+    except GrowthOSError:
+        return None
+    return url if url.get_backend_name() == "postgresql" else None
+
+
+def _read_postgres(url) -> _Postgres:
+    """What the doctor needs of a PostgreSQL app database, read in one read-only session."""
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    from growthos.store.engine import describe_url
+    from growthos.store.migrate import VERSION_TABLE, revisions_of
+
+    found = _Postgres(describe_url(url))
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"))  # changes nothing
+            tables = set(inspect(conn).get_table_names())
+            found.revisions = revisions_of(conn) if VERSION_TABLE in tables else ()
+            if "connections" in tables:
+                found.secrets = [tuple(r) for r in conn.execute(text("SELECT name, secrets FROM connections"))]
+    except SQLAlchemyError as exc:
+        found.error = _first_line(getattr(exc, "orig", None) or exc)
+    finally:
+        engine.dispose()
+    return found
+
+
+def _check_postgres(warehouse: _Warehouse, pg: _Postgres) -> list[Finding]:
+    from growthos.store.migrate import head_revision, known_revisions
+
+    dump = '`pg_restore --clean -d "$DATABASE_URL" growthos-app.dump` from the dump taken with the last backup'
+    if pg.error is not None:
+        return [Finding(pg.where, f"the PostgreSQL app database cannot be reached: {pg.error}", ERROR,
+                        "check that the PostgreSQL server is running and reachable from here (`pg_isready -h HOST -p "
+                        "PORT`), and that app_db_url (GROWTHOS_APP_DB_URL) names it with a user and password it "
+                        "accepts (`psql \"$DATABASE_URL\" -c 'select 1'`); if the database itself was lost, create it "
+                        f"again and {dump} (docs/operations.md)")]
+    head, known = head_revision(), known_revisions()
+    if not pg.revisions:
+        if not warehouse.exists:
+            return []  # a new workspace: migrated on first use
+        return [Finding(pg.where, "the PostgreSQL app database has no GrowthOS tables (never migrated) while the "
+                        "warehouse exists", WARNING,
+                        f"if this is the wrong database, fix app_db_url (GROWTHOS_APP_DB_URL); otherwise {dump}. "
+                        "Without a dump it is migrated empty on next use: API keys, connections and their secrets, "
+                        "job history, snapshots and saved alert rules are gone; create keys and connections again "
+                        "(`growthos keys create`, `growthos connections add`)")]
+    unknown = [r for r in pg.revisions if r not in known]
+    if unknown:
+        return [Finding(pg.where, f"the PostgreSQL app database is at migration {', '.join(unknown)}, which this "
+                        f"GrowthOS does not know (newest known: {head}): a newer GrowthOS migrated it", ERROR,
+                        "run the GrowthOS version that migrated it (or a newer one); to go back to this version, "
+                        f"{dump}")]
+    if pg.revisions != (head,):
+        return [Finding(pg.where, f"the PostgreSQL app database's migrations are not current: it is at "
+                        f"{', '.join(pg.revisions)}, this GrowthOS at {head}", WARNING,
+                        'take a dump first (`pg_dump -Fc -f growthos-app.dump "$DATABASE_URL"`); the next '
+                        "`growthos serve` (or any command that opens the app database) migrates it to "
+                        f"{head}; run `growthos doctor` again afterwards")]
+    return []
+
+
 def _check_app_db(settings: Settings, warehouse: _Warehouse) -> list[Finding]:
+    url = _postgres_url(settings)
+    if url is not None:
+        return _check_postgres(warehouse, _read_postgres(url))
     path = _app_db_path(settings)
     if path is None:
         return []
@@ -240,17 +329,24 @@ def _stored_secret_keys(settings: Settings) -> dict[str, list[str]] | None:
     """Key id -> the connections whose secrets it encrypted; None when the app database cannot be read."""
     from growthos.security.crypto import key_id_of
 
-    path = _app_db_path(settings)
-    if path is None or not path.exists():
-        return None if path is None else {}
-    try:
-        con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    url = _postgres_url(settings)
+    if url is not None:
+        pg = _read_postgres(url)
+        if pg.error is not None or pg.secrets is None:
+            return None  # unreachable (reported by the app database's check) or no table yet
+        rows = pg.secrets
+    else:
+        path = _app_db_path(settings)
+        if path is None or not path.exists():
+            return None if path is None else {}
         try:
-            rows = con.execute("SELECT name, secrets FROM connections").fetchall()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None  # no table yet, or damaged (reported by the app database's check)
+            con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+            try:
+                rows = con.execute("SELECT name, secrets FROM connections").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return None  # no table yet, or damaged (reported by the app database's check)
     keys: dict[str, list[str]] = {}
     for name, secrets in rows:
         try:

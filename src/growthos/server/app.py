@@ -15,21 +15,22 @@ from growthos.server import problems
 from growthos.server.access_log import AccessLog
 from growthos.server.body_limit import BodyLimit
 from growthos.server.state import ServerState
-from growthos.workspace import Workspace
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The app for one workspace; the process owns its warehouse while it runs."""
+def create_app(settings: Settings, *, state: ServerState | None = None) -> FastAPI:
+    """The app for one workspace; the process owns its warehouse while it runs. Given a started ``state``
+    (``ServerState.open``: `growthos serve` opens it first, so that a damaged warehouse is one clear line and
+    not a traceback from the server's startup), the app serves it; otherwise the app
+    opens its own at startup. Either way it is closed at shutdown (uvicorn re-raises SIGTERM once it has shut
+    down, so code after ``uvicorn.run`` does not run then)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = ServerState(Workspace(settings))
-        state.start()
-        app.state.growthos = state
+        app.state.growthos = ServerState.open(settings) if state is None else state
         try:
             yield
         finally:
-            state.close()
+            app.state.growthos.close()
 
     app = FastAPI(
         title="GrowthOS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,7 +39,7 @@ async def _growthos_error(request: Request, exc: GrowthOSError) -> JSONResponse:
     params = [{"name": exc.field, "reason": exc.message}] if exc.field else None
     headers = None
     if isinstance(exc, RetryableError) and exc.retry_after:
-        headers = {"Retry-After": str(int(exc.retry_after))}
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}  # whole seconds; 0 means "now"
     return problem(exc.status, exc.title, exc.message, instance=request.url.path, slug=_slug(exc.title),
                    invalid_params=params, headers=headers)
 

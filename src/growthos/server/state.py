@@ -19,6 +19,8 @@ from growthos.jobs.scheduler import Scheduler, server_schedules
 from growthos.jobs.sync_job import QueuedSync, SyncQueue
 from growthos.server.auth import WriteKeyCache
 from growthos.server.events import EventHub
+from growthos.server.health import HealthMonitor
+from growthos.server.ingest_gate import IngestGate
 from growthos.server.result_cache import ResultCache
 from growthos.sources.collector import CollectorOptions, EventWriter
 from growthos.sources.telemetry import TelemetryWriter
@@ -35,6 +37,7 @@ log = logging.getLogger("growthos.server")
 class ServerState:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self._closed = False
         self.events = EventHub()
         self.results = ResultCache()
         """Forecasts and anomalies of the current marts (emptied when a build finishes)."""
@@ -50,9 +53,16 @@ class ServerState:
         settings = workspace.settings
         self.collector = EventWriter(workspace.engine, CollectorOptions(
             max_queue_events=settings.collector_max_queue_events,
+            max_queue_bytes=settings.collector_max_queue_bytes,
             submit_timeout_s=settings.collector_submit_timeout_s,
+            retry_after_s=settings.collector_retry_after_s,
+            max_retry_after_s=max(30.0, settings.collector_retry_after_s),
         ), journal_dir=settings.data_dir / "collector-journal")
         """The one writer of collected events; started with the server (``start``)."""
+        self.ingest = IngestGate(settings.collector_max_inflight_requests, settings.collector_retry_after_s)
+        """Admission of the collector's routes (requests in flight, see server.ingest_gate)."""
+        self.health = HealthMonitor(self, settings.health_check_interval_s)
+        """What /api/health answers, from memory (see server.health)."""
         self.telemetry = TelemetryWriter(workspace.engine, TelemetryOptions(
             submit_timeout_s=settings.collector_submit_timeout_s))
         """The one writer of web vitals, AI calls, database queries and resource samples."""
@@ -63,12 +73,30 @@ class ServerState:
         self.loop_scheduler: Scheduler | None = None
         """Growth-loop system actions (growthos.jobs.loop_actions), beside ``scheduler`` when it is enabled."""
 
+    @classmethod
+    def open(cls, settings) -> ServerState:
+        """The state of a server on the workspace of ``settings``, started: raises the GrowthOSError that stops
+        it (a damaged or busy warehouse, an unreachable app database...) with nothing left open."""
+        workspace = Workspace(settings)
+        try:
+            state = cls(workspace)
+        except BaseException:
+            workspace.close()
+            raise
+        try:
+            state.start()
+        except BaseException:
+            state.close()
+            raise
+        return state
+
     def start(self) -> None:
         """Open and migrate the app database and start the event writer, before the first request."""
         self.workspace.store  # noqa: B018
         self.collector.start()
         self.telemetry.ensure_tables()
         self.telemetry.start()
+        self.health.refresh()
         if self.settings.scheduler_enabled:
             self.scheduler = Scheduler(server_schedules(self.settings, sync=self.syncs.submit_scheduled,
                                                         build=self.start_build))
@@ -105,10 +133,12 @@ class ServerState:
                 try:
                     result = build_and_check(self.workspace)
                 except GrowthOSError as exc:
+                    self.health.refresh()
                     self.events.publish("build_failed", {"error": exc.message})
                     self._alerts.submit(self.evaluate_alerts)  # a failed build is an alert of its own
                     raise
                 self.results.invalidate()
+                self.health.refresh()
                 summary = {"job_id": result.build.job_id, "duration_s": round(result.build.duration_s, 3),
                            "failed_checks": [c.name for c in result.checks if c.status == "fail"]}
                 self.events.publish("build_finished", summary)
@@ -164,6 +194,10 @@ class ServerState:
         return self.syncs.submit(connection, full=full, build_after=build_after)
 
     def close(self) -> None:
+        """Stop the threads and release the warehouse (again: nothing happens)."""
+        if self._closed:
+            return
+        self._closed = True
         if self.scheduler is not None:
             self.scheduler.stop()
         if self.loop_scheduler is not None:

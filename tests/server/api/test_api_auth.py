@@ -105,7 +105,7 @@ def test_auth_comes_before_parameter_checks(api):
 
 def test_health_needs_no_credentials(api):
     response = api.get("/api/health")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.json()["status"] == "ok"
 
 

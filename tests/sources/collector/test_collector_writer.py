@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import timedelta
 
@@ -172,7 +173,7 @@ def test_full_queue_refuses_at_once_and_recovers(start_writer, reader) -> None:
     wait_queued(writer, 10)
     with pytest.raises(Overloaded) as info:
         writer.submit([track("late", user="u")])
-    assert (info.value.status, info.value.retry_after) == (503, 1.0)
+    assert (info.value.status, info.value.retry_after) == (429, 1.0)
     assert writer.stats().overloaded == 1
     gate.open()
     for t in threads:
@@ -180,6 +181,29 @@ def test_full_queue_refuses_at_once_and_recovers(start_writer, reader) -> None:
     assert results == [WriteResult(5, 0), WriteResult(5, 0)]
     assert writer.submit([track("late", user="u")]) == WriteResult(1, 0)
     assert len(stored_ids(reader)) == 11
+
+
+def test_the_backlog_is_bounded_in_journal_bytes_too(start_writer, reader) -> None:
+    """Large events fill ``max_queue_bytes`` long before ``max_queue_events``: the batch that does not fit is
+    refused (429, Retry-After, nothing kept), what was acknowledged is all loaded once the loader runs again."""
+    limit = 64 * 1024
+    writer = start_writer(max_queue_bytes=limit, max_batch_bytes=32 * 1024)
+    gate = Gate(writer)
+    acked: list[str] = []
+    with pytest.raises(Overloaded) as info:
+        for i in range(100):  # ~10 KB compressed each (random hex does not compress below half)
+            writer.append([track(f"big{i}", user="u", properties={"blob": os.urandom(10_000).hex()})])
+            acked.append(f"big{i}")
+    assert info.value.status == 429 and info.value.retry_after >= 1.0
+    assert "bytes" in info.value.message
+    stats = writer.stats()
+    assert 3 <= len(acked) < 10 and stats.queued_events == len(acked)
+    assert limit - 40_000 < stats.queued_bytes <= limit
+    assert stats.overloaded == 1
+    gate.open()
+    assert writer.flush(timeout=10)
+    assert writer.stats().queued_bytes == 0
+    assert stored_ids(reader) == sorted(acked)
 
 
 def test_a_timed_out_submit_still_commits_and_its_retry_is_a_duplicate(start_writer, reader) -> None:

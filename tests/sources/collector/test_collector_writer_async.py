@@ -67,7 +67,7 @@ def test_refusals_reach_the_coroutine(start_writer, reader) -> None:
         await writer.append_async([track(f"q{i}", user="u") for i in range(10)])
         with pytest.raises(Overloaded) as info:  # the loader is held: the 10 are still waiting
             await writer.append_async([track("more", user="u")])
-        assert (info.value.status, info.value.retry_after) == (503, 1.0)
+        assert (info.value.status, info.value.retry_after) == (429, 1.0)
 
     gate = threading.Event()
     entered = threading.Event()

@@ -6,8 +6,9 @@ Segment routes answer once their events are synced to disk in the collector's jo
 (``EventWriter.append_async``; the warehouse loads them moments later and reads wait for that); the app
 routes once their event is in the warehouse (``EventWriter.submit``: they report whether it was a
 duplicate). Segment SDKs retry 5xx and 429 and drop other 4xx answers, so invalid messages get 400
-naming the field, oversized ones 413, and a full queue or a failed commit 503 with Retry-After (a retry
-is deduplicated by ``messageId``)."""
+naming the field, oversized ones 413, back-pressure (a full backlog, too many requests in flight: see
+server/ingest_gate.py) 429 and a writer that is down or a failed commit 503, both with Retry-After and a
+problem body (a retry is deduplicated by ``messageId``)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,9 @@ class InvalidMessage(InvalidInput):
 
 _COLLECTOR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: problem_response("A message above 32 KB or a batch above 500 KB"),
-    503: problem_response("Overloaded or the commit failed: retry after Retry-After seconds (deduplicated)"),
+    429: problem_response("Overloaded (backlog full or too many requests in flight): nothing was stored; "
+                          "retry after Retry-After seconds"),
+    503: problem_response("The writer is down or the commit failed: retry after Retry-After seconds (deduplicated)"),
 }
 _SEGMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": 'Stored durably: {"success": true}'},
@@ -106,14 +109,24 @@ def parse_segment_request(request: Request, kind: str, raw: bytes, *, header_key
     return parsed
 
 
-async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str | None]:
-    """The raw body and the Basic-auth write key, a bad key refused before the body is read."""
-    options = server_state(request).collector.options
+async def segment_header_key(request: Request) -> str | None:
+    """The Basic-auth write key (None when the body carries it), a bad key refused before the body is read."""
     header_key = basic_auth_user(request)
     if header_key is not None and cached_write_key(request, header_key) is None:
         await run_in_threadpool(authenticate_write_key, request, header_key)
+    return header_key
+
+
+async def read_segment_body(request: Request, kind: str) -> bytes:
+    options = server_state(request).collector.options
     limit = options.max_batch_bytes if kind == "batch" else options.max_message_bytes
-    return await read_body(request, limit), header_key
+    return await read_body(request, limit)
+
+
+async def read_segment_request(request: Request, kind: str) -> tuple[bytes, str | None]:
+    """The raw body and the Basic-auth write key, a bad key refused before the body is read."""
+    header_key = await segment_header_key(request)
+    return await read_segment_body(request, kind), header_key
 
 
 INLINE_BODY_BYTES = 64 * 1024
@@ -134,14 +147,17 @@ async def off_loop_if_large(raw: bytes, fn: Callable[[], T]) -> T:
 def _segment_route(kind: str) -> Callable[..., Any]:
     async def receive(request: Request) -> JSONResponse:
         received_at = datetime.now(UTC)
-        raw, header_key = await read_segment_request(request, kind)
-        collector = server_state(request).collector
+        state = server_state(request)
+        header_key = await segment_header_key(request)
+        with state.ingest.admit():  # 429 past the in-flight limit, before the body is read
+            raw = await read_segment_body(request, kind)
+            collector = state.collector
 
-        def prepare() -> EncodedBatch:
-            parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
-            return collector.encode(parsed.events)
+            def prepare() -> EncodedBatch:
+                parsed = parse_segment_request(request, kind, raw, header_key=header_key, received_at=received_at)
+                return collector.encode(parsed.events)
 
-        await collector.append_async(await off_loop_if_large(raw, prepare))
+            await collector.append_async(await off_loop_if_large(raw, prepare))
         return JSONResponse({"success": True})
 
     receive.__name__ = f"segment_{kind}"
@@ -163,14 +179,16 @@ def _app_route(parse: Callable[..., Event]) -> Callable[..., Any]:
         received_at = datetime.now(UTC)
         state = server_state(request)
         options = state.collector.options
-        raw = await read_body(request, options.max_message_bytes)
+        with state.ingest.admit():  # 429 past the in-flight limit, before the body is read
+            raw = await read_body(request, options.max_message_bytes)
 
-        def ingest() -> dict[str, Any]:
-            event = parse(raw, received_at=received_at, options=options, client_ip=_client_ip(request))
-            result = state.collector.submit([event])
-            return {"success": True, "message_id": event.message_id, "duplicate": result.accepted == 0}
+            def ingest() -> dict[str, Any]:
+                event = parse(raw, received_at=received_at, options=options, client_ip=_client_ip(request))
+                result = state.collector.submit([event])
+                return {"success": True, "message_id": event.message_id, "duplicate": result.accepted == 0}
 
-        return JSONResponse(await run_in_threadpool(ingest))
+            answer = await run_in_threadpool(ingest)
+        return JSONResponse(answer)
 
     return receive
 

@@ -1,4 +1,4 @@
-"""GET /api/health: warehouse and app database status, last build, version (no credentials needed)."""
+"""GET /api/health: warehouse, app database and collector status, last build, version (no credentials needed)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from growthos.server.health import health_report
-
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Service health")
-def health(request: Request) -> JSONResponse:
-    report: dict[str, Any] = health_report(request.app.state.growthos)
+async def health(request: Request) -> JSONResponse:
+    """From memory, on the event loop: no query and no worker thread on this path (see server.health)."""
+    report: dict[str, Any] = request.app.state.growthos.health.report()
     return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

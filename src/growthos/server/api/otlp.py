@@ -11,8 +11,8 @@ calls and database spans (``db.*``) as database queries; other spans are ignored
 - Answers, as OTLP specifies: 200 with an empty ``ExportTraceServiceResponse`` (``{}``) when every span was
   stored or ignored; 200 with ``partialSuccess: {rejectedSpans, errorMessage}`` when some spans could not
   be turned into valid records (the others are stored); 400 with a ``google.rpc.Status`` (code 3,
-  INVALID_ARGUMENT) for a body that is not an OTLP traces request; 413 above the size limit; 503 with
-  Retry-After when the writer is overloaded (OTLP clients retry those).
+  INVALID_ARGUMENT) for a body that is not an OTLP traces request; 413 above the size limit; 429 with
+  Retry-After when the writer is overloaded, 503 when it is down (OTLP clients retry both).
 - The counts are in headers: ``X-GrowthOS-AI-Calls``, ``X-GrowthOS-DB-Queries``, ``X-GrowthOS-Ignored-Spans``,
   ``X-GrowthOS-Rejected-Spans``.
 
@@ -52,7 +52,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **AUTH_RESPONSES,
     413: problem_response("A body above 8 MB"),
     415: {"description": "A Content-Type other than application/json or application/x-protobuf"},
-    503: problem_response("Overloaded or the commit timed out: retry after Retry-After seconds"),
+    429: problem_response("Overloaded (the telemetry queue is full): nothing stored; retry after Retry-After seconds"),
+    503: problem_response("The writer is down or the commit timed out: retry after Retry-After seconds"),
 }
 
 

@@ -88,7 +88,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **AUTH_RESPONSES,
     413: problem_response("A body above 1 MB"),
     422: problem_response("A missing or invalid field, named in invalid_params as records[i].field"),
-    503: problem_response("Overloaded or the commit timed out: retry after Retry-After seconds"),
+    429: problem_response("Overloaded (the telemetry queue is full): nothing stored; retry after Retry-After seconds"),
+    503: problem_response("The writer is down or the commit timed out: retry after Retry-After seconds"),
 }
 
 for _path, _kind_name in PATHS.items():

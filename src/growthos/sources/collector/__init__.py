@@ -19,7 +19,7 @@ and once per process::
     writer.close()                          # loads what is journaled, stops the loader
 
 Errors (all carry ``status``; the retryable ones ``retry_after``): ``InvalidInput`` 422 naming the
-field (``batch[3].event``), ``PayloadTooLarge`` 413, ``Overloaded`` 503 (backlog full),
+field (``batch[3].event``), ``PayloadTooLarge`` 413, ``Overloaded`` 429 (backlog full),
 ``WriteTimeout`` / ``WriteFailed`` / ``WriterClosed`` 503. Segment SDKs retry 5xx and 429 and drop
 other 4xx answers.
 

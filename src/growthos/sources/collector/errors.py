@@ -13,8 +13,11 @@ class PayloadTooLarge(InvalidInput):
 
 
 class Overloaded(RetryableError):
-    """The writer's queue is full: back-pressure, try again after ``retry_after`` seconds."""
+    """Back-pressure: the backlog is full or too many ingest requests are in flight; nothing of the request
+    was stored. 429 (Too Many Requests, which every Segment and OTLP client retries), try again after
+    ``retry_after`` seconds. A writer that is down answers 503 instead (``WriterClosed``, ``WriteFailed``)."""
 
+    status = 429
     title = "Collector overloaded"
 
 

@@ -33,6 +33,7 @@ wake-up costs a GIL hand-off, which the event loop pays.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -139,6 +140,11 @@ class Loader:
         self._stopping = False
         self._next_seq = 1
         self._identities = IdentityCache()
+        self._rates: tuple[float, float] | None = None  # events/s and bytes/s of recent loads (moving average)
+        self.last_success: float | None = None
+        """``time.time()`` of the last committed load."""
+        self.last_error: str | None = None
+        """Why the last load failed, while it is being retried (None once a load commits again)."""
         self.counts = dict.fromkeys(_COUNTS, 0)
         """What the loads did so far (see ``WriterStats``)."""
 
@@ -188,6 +194,25 @@ class Loader:
         elif self.queued_events - events < self.options.load_min_events <= self.queued_events:
             self._work.notify()  # a load's worth
         self.durable = end
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def queued_bytes(self) -> int:
+        """Journal bytes written durably, not yet loaded (lock held)."""
+        return self.durable - self.loaded
+
+    def seconds_to_load(self, events: int, size: int) -> float:
+        """How long the loader needs, at its recent rate, to load ``events`` and ``size`` journal bytes more
+        (lock held): the Retry-After of a full backlog, between ``retry_after_s`` and ``max_retry_after_s``."""
+        options = self.options
+        seconds = options.retry_after_s
+        if self._rates is not None:
+            events_per_s, bytes_per_s = self._rates
+            seconds = max(seconds, events / events_per_s, size / bytes_per_s)
+        return float(min(math.ceil(seconds), options.max_retry_after_s))
 
     def wait_result(self, end: int, waiter: Waiter, timeout: float) -> WriteResult | None:
         """Wait (lock held) until the batch ending at ``end`` is loaded: its result, None after ``timeout``."""
@@ -257,10 +282,11 @@ class Loader:
             try:
                 self._load_next()
                 failures = 0
-            except Exception:
+            except Exception as exc:
                 log.exception("collector load failed; retrying (the events are safe in the journal)")
                 with self._lock:
                     self.counts["failed_transactions"] += 1
+                    self.last_error = getattr(exc, "message", None) or str(exc) or type(exc).__name__
                     if self._stopping and failures >= len(_RETRY_DELAYS):  # the next start loads them
                         self._fail_tasks()
                         return
@@ -315,8 +341,10 @@ class Loader:
         return self.durable
 
     def _load_next(self) -> None:
+        started = time.perf_counter()
         with self._lock:
             until = self._load_end()
+            start = self.loaded
         payloads, ends = self._journal.read(self.loaded, self.options.max_load_bytes, until)
         assert self._engine is not None
         table, sizes = decode(self._engine, payloads)
@@ -324,8 +352,13 @@ class Loader:
             wanted = any(end in self._waiting for end in ends)
         results, identity, slow = self._load(table, sizes, ends[-1], per_frame=wanted)
         rows = table.num_rows
+        seconds = max(time.perf_counter() - started, 1e-3)
+        rates = (max(rows, 1) / seconds, (ends[-1] - start) / seconds)
         with self._lock:
+            self._rates = rates if self._rates is None else tuple(  # type: ignore[assignment]
+                0.7 * old + 0.3 * new for old, new in zip(self._rates, rates, strict=True))
             self.loaded = ends[-1]
+            self.last_success, self.last_error = time.time(), None
             self._unloaded_since = time.monotonic()  # what arrived meanwhile lingers from now
             while self._backlog and self._backlog[0][0] <= self.loaded:
                 self.queued_events -= self._backlog.popleft()[1]

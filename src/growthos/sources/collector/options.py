@@ -21,7 +21,10 @@ class CollectorOptions:
     """Most messages in one batch (Segment: 2,500)."""
     max_queue_events: int = 500_000
     """Events acknowledged but not yet in the warehouse (the journal holds them, compressed: ~60 bytes
-    each for analytics.js-like events); a batch that does not fit is refused with ``Overloaded`` (503)."""
+    each for analytics.js-like events); a batch that does not fit is refused with ``Overloaded`` (429)."""
+    max_queue_bytes: int = 64 * 1024 * 1024
+    """Journal bytes acknowledged but not yet in the warehouse (compressed frames): bounds the backlog of
+    large events, which ``max_queue_events`` alone does not; a batch that does not fit gets ``Overloaded``."""
     max_load_events: int = 20_000
     """Events loaded into the warehouse in one transaction at most (whole batches; at least one)."""
     max_load_bytes: int = 2 * 1024 * 1024
@@ -41,11 +44,18 @@ class CollectorOptions:
     submit_timeout_s: float = 10.0
     """How long a request waits for its events to be stored before answering ``WriteTimeout`` (503)."""
     retry_after_s: float = 1.0
-    """Retry-After given with 503 answers."""
+    """Retry-After given with 429/503 answers, at least (a full backlog answers with the time the loader
+    needs, at its recent rate, to make room for the batch; at most ``max_retry_after_s``)."""
+    max_retry_after_s: float = 30.0
+    """Longest Retry-After the collector asks for."""
 
     def __post_init__(self) -> None:
         if self.max_queue_events < self.max_batch_messages:
             raise ValueError("max_queue_events must hold at least one full batch (max_batch_messages)")
+        if self.max_queue_bytes < self.max_batch_bytes:
+            raise ValueError("max_queue_bytes must hold at least one full batch (max_batch_bytes)")
+        if not 0 < self.retry_after_s <= self.max_retry_after_s:
+            raise ValueError("retry_after_s must be positive and at most max_retry_after_s")
         if min(self.max_message_bytes, self.max_batch_bytes, self.max_load_bytes, self.max_load_events,
                self.load_min_events) <= 0:
             raise ValueError("collector limits must be positive")

@@ -25,8 +25,10 @@ at ~12,000 events/s. Measured costs of the journal thread: see bench/RESULTS.md 
 hand-off between threads waits for the GIL, which is why the writes are grouped and why the threads
 wake each other only when there is work (one lock, one condition per kind of waiter).
 
-Back-pressure: at most ``max_queue_events`` events are acknowledged but not yet loaded; a batch that
-does not fit is refused with ``Overloaded`` (503, Retry-After) at once.
+Back-pressure: at most ``max_queue_events`` events and ``max_queue_bytes`` journal bytes are acknowledged
+(or queued for the journal) but not yet loaded; a batch that does not fit is refused at once with
+``Overloaded`` (429) and a Retry-After of the time the loader needs, at its recent rate, to make room for it.
+Nothing of a refused batch is kept, and nothing acknowledged is ever dropped.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from growthos.sources.collector.payload import check_rows, encode
 from growthos.sources.collector.schema import compact_events
 from growthos.warehouse.engine import Engine
 
-__all__ = ["EncodedBatch", "EventWriter", "WriteResult", "WriterStats"]
+__all__ = ["EncodedBatch", "EventWriter", "WriteResult", "WriterHealth", "WriterStats"]
 
 log = logging.getLogger("growthos.collector")
 
@@ -81,10 +83,24 @@ class WriterStats:
     """Submissions refused because the backlog was full."""
     queued_events: int
     """Events acknowledged or queued but not yet in the warehouse."""
+    queued_bytes: int
+    """Journal bytes acknowledged or queued but not yet in the warehouse."""
     identity_merges: int
     """People merged by identify/alias."""
     identity_refused: int
     """Merges refused (two known users)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterHealth:
+    running: bool
+    """Accepting events, and the loader thread is alive."""
+    last_load: float | None
+    """``time.time()`` of the last committed load into the warehouse (None: none since start)."""
+    load_error: str | None
+    """Why the last load failed, while loads are retried (None when the last one committed)."""
+    queued_events: int
+    queued_bytes: int
 
 
 class EncodedBatch:
@@ -127,6 +143,7 @@ class EventWriter:
         self._loader = Loader(engine, self._journal, self.options, self._lock, thread_name=thread_name)
         self._unwritten: list[EncodedBatch] = []  # batches waiting for the next journal write
         self._unwritten_events = 0  # events in them, and in the write running now
+        self._unwritten_bytes = 0  # their frames' bytes, likewise
         self._writing = False  # a thread is writing to the journal (with the lock released)
         self._accepting = False
         self._journal_thread: threading.Thread | None = None
@@ -243,18 +260,35 @@ class EventWriter:
         with self._lock:
             loader = self._loader
             return WriterStats(queued_events=self._unwritten_events + loader.queued_events,
+                               queued_bytes=self._unwritten_bytes + loader.queued_bytes,
                                journal_seconds=self._journal_seconds, **self._counts, **loader.counts)
+
+    def health(self) -> WriterHealth:
+        """What the writer knows of itself, from memory (no query): for /api/health."""
+        with self._lock:
+            loader = self._loader
+            return WriterHealth(running=self._accepting and loader.running, last_load=loader.last_success,
+                                load_error=loader.last_error,
+                                queued_events=self._unwritten_events + loader.queued_events,
+                                queued_bytes=self._unwritten_bytes + loader.queued_bytes)
 
     def _enqueue(self, submission: EncodedBatch) -> None:
         """Queue ``submission`` for the next journal write (lock held), or refuse it."""
-        retry = self.options.retry_after_s
+        options = self.options
         if not self._accepting:
-            raise WriterClosed("the event writer is not running", retry_after=retry)
-        pending = self._unwritten_events + self._loader.queued_events
-        if pending + submission.size > self.options.max_queue_events:
+            raise WriterClosed("the event writer is not running", retry_after=options.retry_after_s)
+        events = self._unwritten_events + self._loader.queued_events
+        size = self._unwritten_bytes + self._loader.queued_bytes
+        over_events = events + submission.size - options.max_queue_events
+        over_bytes = size + len(submission.frame) - options.max_queue_bytes
+        if over_events > 0 or over_bytes > 0:
             self._counts["overloaded"] += 1
-            raise Overloaded(f"{pending} events are waiting to be stored; try again shortly", retry_after=retry)
+            retry = self._loader.seconds_to_load(max(over_events, 0), max(over_bytes, 0))
+            raise Overloaded(f"{events} acknowledged events ({size} journal bytes) are waiting to be loaded into "
+                             f"the warehouse, the most allowed is {options.max_queue_events} events and "
+                             f"{options.max_queue_bytes} bytes: retry in {retry:g} s", retry_after=retry)
         self._unwritten_events += submission.size
+        self._unwritten_bytes += len(submission.frame)
         self._unwritten.append(submission)
 
     def _write(self, events: Sequence[Event], *, want_result: bool) -> EncodedBatch:
@@ -303,6 +337,7 @@ class EventWriter:
         self._journal_seconds += time.perf_counter() - started
         for s in group:
             self._unwritten_events -= s.size
+            self._unwritten_bytes -= len(s.frame)
         if error is not None:
             for s in group:
                 s.error = error

@@ -5,7 +5,7 @@ may hold rows of several kinds, as one OTLP request does), appends each kind's r
 warehouse transaction and then answers every waiting caller:
 a POST is acknowledged only once its records are stored, and a failed transaction fails all of its
 callers (nothing half-stored: a retry stores them once). A full queue refuses new batches at once
-(``Overloaded``: 503 with Retry-After) instead of letting memory grow.
+(``Overloaded``: 429 with Retry-After) instead of letting memory grow.
 """
 
 from __future__ import annotations
