@@ -169,8 +169,10 @@ def export(warehouse: Engine, lake: Lake) -> dict[str, int]:
     for table, partitions in RAW_TABLES.items():
         if not warehouse.table_exists(table):
             continue
-        after = int(state.get(table, 0))
-        upto = int(warehouse.query(f"SELECT coalesce(max(ingest_seq), 0) AS m FROM {table}").column("m")[0].as_py())
+        bounds = warehouse.query(f"SELECT coalesce(min(ingest_seq), 1) - 1 AS lo, coalesce(max(ingest_seq), 0) AS hi "
+                                 f"FROM {table}").to_pylist()[0]
+        after = int(state.get(table, min(0, bounds["lo"])))  # nothing exported yet: from the first row stored
+        upto = max(int(bounds["hi"]), after)
         target = lake.raw_table(table)
         _remove_leftovers(target, after + 1)
         if upto > after:

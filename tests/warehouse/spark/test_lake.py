@@ -40,6 +40,18 @@ def test_export_copies_only_new_rows_partitioned(duck, tmp_path):
     assert keys == [f"k{i}" for i in range(1, 9)]
 
 
+def test_the_first_export_copies_every_row_whatever_its_first_sequence(duck, tmp_path):
+    """Rows bulk-loaded from ingest_seq 0 (the collector starts at 1) are exported too, once."""
+    lake = Lake.at(tmp_path / "lake")
+    _add(duck, 0, 4)
+    assert export(duck, lake)["raw_events"] == 5
+    _add(duck, 5, 6)
+    assert export(duck, lake)["raw_events"] == 2
+    keys = duck.query(f"SELECT record_key FROM read_parquet('{lake.raw_table('raw_events')}/**/*.parquet') "
+                      "ORDER BY ingest_seq").column(0).to_pylist()
+    assert keys == [f"k{i}" for i in range(7)]
+
+
 def test_files_of_a_crashed_export_are_removed_before_the_next(duck, tmp_path):
     lake = Lake.at(tmp_path / "lake")
     _add(duck, 1, 3)
