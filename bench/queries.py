@@ -41,6 +41,7 @@ START, END = date(2024, 1, 1), date(2024, 3, 30)  # 90 reporting days
 FUNNEL_END = date(2024, 2, 29)  # entries over 60 days
 AS_OF = datetime(2024, 6, 1, tzinfo=UTC)  # every funnel window and retention period is complete
 WINDOW = timedelta(days=7)
+GENERATE_CHUNK = 10_000_000  # events inserted per statement (bounded memory)
 
 GENERATE = f"""
 INSERT INTO events
@@ -55,7 +56,7 @@ SELECT unhex(md5(i::VARCHAR))::BLOB AS message_key, 'm' || i AS message_id, 'tra
 FROM (
     SELECT i, (hash(i) % $people)::BIGINT AS p, (hash(i * 7 + 1) % 100)::INTEGER AS r, hash(i * 11 + 3) % 4 = 0 AS anon,
            TIMESTAMPTZ '{DAY0.isoformat()}' + to_seconds((hash(i * 3 + 2) % ({DAYS} * 86400))::BIGINT) AS ts
-    FROM range($n) t(i)
+    FROM range($first, $last) t(i)
 )
 """
 
@@ -74,10 +75,12 @@ def warehouse(n: int, threads: int) -> DuckDBEngine:
         tmp = path.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
         t0 = time.perf_counter()
-        engine = DuckDBEngine(tmp, threads=threads, memory_limit="6GB")
+        engine = DuckDBEngine(tmp, threads=threads, memory_limit="12GB")  # the primary key's index: ~50 B/event
         ensure_events_tables(engine)
         people = max(1, n // EVENTS_PER_PERSON)
-        engine.execute(GENERATE, {"n": n, "people": people})
+        for first in range(0, n, GENERATE_CHUNK):
+            engine.execute(GENERATE, {"first": first, "last": min(n, first + GENERATE_CHUNK), "people": people})
+            engine.execute("CHECKPOINT")
         engine.execute(IDENTITIES, {"people": people})
         engine.execute("CHECKPOINT")
         engine.close()

@@ -36,6 +36,10 @@ RAW_TABLES = {
     "events": "event_date",
 }
 """Append-only tables exported by ingest_seq, and their partition columns."""
+EXPORT_CHUNK_ROWS = {"raw_events": 100_000, "events": 500_000}
+"""Sequence numbers copied per statement, per table: a partitioned COPY buffers what it writes, so a chunk's
+memory is bounded (raw payloads are ~3 KB an order, events ~0.6 KB), and a crashed export resumes from the
+last chunk it saved."""
 REWRITTEN_TABLES = ("identity_map",)
 """Small tables whose rows change (identity merges): exported whole each time."""
 KEEP_GENERATIONS = 2
@@ -175,16 +179,20 @@ def export(warehouse: Engine, lake: Lake) -> dict[str, int]:
         upto = max(int(bounds["hi"]), after)
         target = lake.raw_table(table)
         _remove_leftovers(target, after + 1)
-        if upto > after:
+        counts[table] = 0
+        while after < upto:
+            first = int(warehouse.query(f"SELECT min(ingest_seq) AS s FROM {table} WHERE ingest_seq > {after}")
+                        .column("s")[0].as_py())  # gaps in the sequence are skipped, not walked
+            last = min(upto, first + EXPORT_CHUNK_ROWS[table] - 1)
+            select = _SELECTS[table].replace("$after", str(after)).replace("$upto", str(last))
             target.mkdir(parents=True, exist_ok=True)
-            select = _SELECTS[table].replace("$after", str(after)).replace("$upto", str(upto))
-            counts[table] = int(warehouse.query(f"SELECT count(*) AS n FROM ({select})").column("n")[0].as_py())
             warehouse.execute(
                 f"COPY ({select}) TO '{_sql_path(target)}' (FORMAT parquet, PARTITION_BY ({partitions}), "
                 f"FILENAME_PATTERN 'seq{after + 1:020d}_{{i}}', OVERWRITE_OR_IGNORE)"
             )
-        else:
-            counts[table] = 0
+            counts[table] += int(warehouse.query(f"SELECT count(*) AS n FROM ({select})").column("n")[0].as_py())
+            after = state[table] = last
+            lake._save_state(state)
         state[table] = upto
         lake._save_state(state)
     for table in REWRITTEN_TABLES:
